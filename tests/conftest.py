@@ -1,0 +1,28 @@
+import pytest
+import torch
+
+
+def accelerators():
+    """The non-CPU devices present on this machine (tests on them are skipped elsewhere)."""
+    found = []
+    if torch.cuda.is_available():
+        found.append("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        found.append("mps")
+    return found
+
+
+ALL_DEVICES = ["cpu"] + [
+    pytest.param(d, marks=pytest.mark.skipif(d not in accelerators(), reason=f"no {d} device here"))
+    for d in ("cuda", "mps")
+]
+
+
+@pytest.fixture(params=ALL_DEVICES)
+def device(request):
+    return torch.device(request.param)
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)

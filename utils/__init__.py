@@ -1,0 +1,19 @@
+"""The tested Transformer library that every lesson of the course imports.
+
+Each lesson lets the learner build a piece by hand, checks it, then uses the version here.
+"""
+from .attention import MultiHeadAttention, causal_mask, padding_mask, scaled_dot_product_attention
+from .device import get_device, seed_everything
+from .layers import Decoder, DecoderLayer, Encoder, EncoderLayer, FeedForward
+from .models import TokenEmbedding, Transformer
+from .positional import PositionalEncoding, sinusoidal_positional_encoding
+from .training import History, accuracy, evaluate, train, warmup_cosine
+
+__all__ = [
+    "scaled_dot_product_attention", "causal_mask", "padding_mask", "MultiHeadAttention",
+    "sinusoidal_positional_encoding", "PositionalEncoding",
+    "FeedForward", "EncoderLayer", "DecoderLayer", "Encoder", "Decoder",
+    "TokenEmbedding", "Transformer",
+    "get_device", "seed_everything",
+    "train", "evaluate", "accuracy", "History", "warmup_cosine",
+]
