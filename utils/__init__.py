@@ -3,11 +3,15 @@
 Each lesson lets the learner build a piece by hand, checks it, then uses the version here.
 """
 from .attention import MultiHeadAttention, causal_mask, padding_mask, scaled_dot_product_attention
+from .data import Vocab, make_translation_corpus, seq2seq_loss, translation_batches
+from .decoding import beam_search, sequence_log_prob, translate
 from .device import get_device, seed_everything
 from .layers import Decoder, DecoderLayer, Encoder, EncoderLayer, FeedForward
 from .models import TokenEmbedding, Transformer
 from .positional import PositionalEncoding, sinusoidal_positional_encoding
+from .pretrained import load_minilm
 from .training import History, accuracy, evaluate, train, warmup_cosine
+from .translator import Translator, exact_match, train_translator
 
 __all__ = [
     "scaled_dot_product_attention", "causal_mask", "padding_mask", "MultiHeadAttention",
@@ -16,4 +20,8 @@ __all__ = [
     "TokenEmbedding", "Transformer",
     "get_device", "seed_everything",
     "train", "evaluate", "accuracy", "History", "warmup_cosine",
+    "load_minilm",
+    "Vocab", "make_translation_corpus", "translation_batches", "seq2seq_loss",
+    "beam_search", "sequence_log_prob", "translate",
+    "Translator", "train_translator", "exact_match",
 ]

@@ -1,0 +1,272 @@
+"""A small French -> English parallel corpus, generated offline from a grammar written for this course.
+
+Every sentence is subject - verb - object, for example
+    le chat noir mange une pomme           ->  the black cat eats an apple
+    les petites filles voient des chevaux  ->  the small girls see some horses
+and it exercises what makes translation more than a word-for-word lookup:
+    * gender: le/la, un/une and adjective agreement (noir, noire, noirs, noires) all become one English word;
+    * word order: most French adjectives follow the noun, English ones precede it;
+    * plurals, some irregular (chevaux -> horses, souris -> mice, femmes -> women);
+    * verb agreement with the subject (mange/mangent -> eats/eat), and "looks for" (two words for one);
+    * English "a"/"an", which depends on the next English word
+      (une pomme -> an apple, une vieille maison -> an old house).
+
+Also here: a word-level Vocab, padded batches for utils.train, and the seq2seq loss.
+"""
+import random
+
+import torch
+import torch.nn.functional as F
+
+PAD, BOS, EOS, UNK = 0, 1, 2, 3
+SPECIALS = ("<pad>", "<bos>", "<eos>", "<unk>")
+
+# --------------------------------------------------------------------------------------------------
+# The grammar
+# --------------------------------------------------------------------------------------------------
+
+# (French singular, French plural, gender, English singular, English plural, can be a subject)
+NOUNS = [
+    ("chien", "chiens", "m", "dog", "dogs", True),
+    ("chat", "chats", "m", "cat", "cats", True),
+    ("garçon", "garçons", "m", "boy", "boys", True),
+    ("cheval", "chevaux", "m", "horse", "horses", True),
+    ("oiseau", "oiseaux", "m", "bird", "birds", True),
+    ("professeur", "professeurs", "m", "teacher", "teachers", True),
+    ("livre", "livres", "m", "book", "books", False),
+    ("gâteau", "gâteaux", "m", "cake", "cakes", False),
+    ("jardin", "jardins", "m", "garden", "gardens", False),
+    ("bateau", "bateaux", "m", "boat", "boats", False),
+    ("fille", "filles", "f", "girl", "girls", True),
+    ("femme", "femmes", "f", "woman", "women", True),
+    ("souris", "souris", "f", "mouse", "mice", True),
+    ("vache", "vaches", "f", "cow", "cows", True),
+    ("maison", "maisons", "f", "house", "houses", False),
+    ("pomme", "pommes", "f", "apple", "apples", False),
+    ("voiture", "voitures", "f", "car", "cars", False),
+    ("fleur", "fleurs", "f", "flower", "flowers", False),
+    ("table", "tables", "f", "table", "tables", False),
+    ("lettre", "lettres", "f", "letter", "letters", False),
+]
+
+# French forms indexed by (gender, number): masculine singular, feminine singular, masculine plural,
+# feminine plural; the English word; whether it comes BEFORE the noun in French (most come after).
+ADJECTIVES = [
+    (("petit", "petite", "petits", "petites"), "small", True),
+    (("grand", "grande", "grands", "grandes"), "big", True),
+    (("vieux", "vieille", "vieux", "vieilles"), "old", True),
+    (("noir", "noire", "noirs", "noires"), "black", False),
+    (("blanc", "blanche", "blancs", "blanches"), "white", False),
+    (("vert", "verte", "verts", "vertes"), "green", False),
+    (("bleu", "bleue", "bleus", "bleues"), "blue", False),
+    (("rouge", "rouge", "rouges", "rouges"), "red", False),
+    (("heureux", "heureuse", "heureux", "heureuses"), "happy", False),
+    (("vide", "vide", "vides", "vides"), "empty", False),
+]
+
+# (French 3rd person singular, plural, English singular, plural); the present tense.
+VERBS = [
+    ("mange", "mangent", "eats", "eat"),
+    ("voit", "voient", "sees", "see"),
+    ("aime", "aiment", "likes", "like"),
+    ("cherche", "cherchent", "looks for", "look for"),
+    ("regarde", "regardent", "watches", "watch"),
+    ("prend", "prennent", "takes", "take"),
+    ("porte", "portent", "carries", "carry"),
+    ("trouve", "trouvent", "finds", "find"),
+]
+
+SUBJECT_NOUNS = [n for n in range(len(NOUNS)) if NOUNS[n][5]]
+
+
+def adjective_form(adjective, gender, plural):
+    """The French form that agrees with the noun: petit, petite, petits or petites."""
+    forms, _, _ = adjective
+    return forms[(gender == "f") + 2 * plural]
+
+
+def french_article(gender, plural, definite, adjective_before_noun):
+    """le / la / les, un / une / des; "des" becomes "de" before a plural adjective (de petits chats)."""
+    if definite:
+        return "les" if plural else ("la" if gender == "f" else "le")
+    if plural:
+        return "de" if adjective_before_noun else "des"
+    return "une" if gender == "f" else "un"
+
+
+def english_article(plural, definite, next_word):
+    """the; a or an (by the sound of the next word, crudely: its first letter); some."""
+    if definite:
+        return "the"
+    if plural:
+        return "some"
+    return "an" if next_word[0] in "aeiou" else "a"
+
+
+def noun_phrase(noun, plural, definite, adjective=None):
+    """One noun phrase in both languages; noun and adjective are entries of NOUNS and ADJECTIVES.
+
+    noun_phrase(NOUNS[1], False, True, ADJECTIVES[3]) -> ("le chat noir", "the black cat")
+    """
+    fr_sg, fr_pl, gender, en_sg, en_pl, _ = noun
+    fr_noun, en_noun = (fr_pl, en_pl) if plural else (fr_sg, en_sg)
+    before = adjective is not None and adjective[2]
+    fr_words = [french_article(gender, plural, definite, before)]
+    en_words = []
+    if adjective is not None:
+        fr_adj = adjective_form(adjective, gender, plural)
+        fr_words += [fr_adj, fr_noun] if before else [fr_noun, fr_adj]
+        en_words += [adjective[1], en_noun]  # English adjectives always come first
+    else:
+        fr_words.append(fr_noun)
+        en_words.append(en_noun)
+    en_words.insert(0, english_article(plural, definite, en_words[0]))
+    return " ".join(fr_words), " ".join(en_words)
+
+
+def sentence(subject, verb, obj):
+    """subject and obj are (french, english, plural) noun phrases; the verb agrees with the subject."""
+    fr_verb, en_verb = (verb[1], verb[3]) if subject[2] else (verb[0], verb[2])
+    return f"{subject[0]} {fr_verb} {obj[0]}", f"{subject[1]} {en_verb} {obj[1]}"
+
+
+def random_noun_phrase(rng, nouns):
+    """A random noun phrase (french, english, plural): half of them get an adjective."""
+    plural = rng.random() < 0.5
+    adjective = rng.choice(ADJECTIVES) if rng.random() < 0.5 else None
+    fr, en = noun_phrase(NOUNS[rng.choice(nouns)], plural, rng.random() < 0.5, adjective)
+    return fr, en, plural
+
+
+def random_sentence(rng):
+    """One random (french, english) pair drawn with the random.Random `rng`."""
+    subject = random_noun_phrase(rng, SUBJECT_NOUNS)
+    obj = random_noun_phrase(rng, range(len(NOUNS)))
+    return sentence(subject, rng.choice(VERBS), obj)
+
+
+def grammar_size():
+    """How many different sentences the grammar can produce (each has its own French side)."""
+    phrases_per_noun = 2 * 2 * (1 + len(ADJECTIVES))  # singular/plural x definite/not x adjective or none
+    return len(SUBJECT_NOUNS) * phrases_per_noun * len(VERBS) * len(NOUNS) * phrases_per_noun
+
+
+def make_translation_corpus(n_train, n_test, seed=0):
+    """Distinct random sentence pairs -> (train_pairs, test_pairs), lists of (french, english).
+
+    No French sentence appears twice, so every test sentence is unseen in training.
+    The same seed gives the same corpus; the test set depends only on seed and n_test.
+    """
+    if n_train < 0 or n_test < 0 or n_train + n_test > grammar_size() // 2:
+        raise ValueError(f"ask for 0 <= n_train + n_test <= {grammar_size() // 2} sentences, "
+                         f"got n_train={n_train}, n_test={n_test}")
+    rng = random.Random(seed)
+    pairs, seen = [], set()
+    while len(pairs) < n_train + n_test:
+        fr, en = random_sentence(rng)
+        if fr not in seen:
+            seen.add(fr)
+            pairs.append((fr, en))
+    return pairs[n_test:], pairs[:n_test]
+
+
+# --------------------------------------------------------------------------------------------------
+# Words <-> ids
+# --------------------------------------------------------------------------------------------------
+
+def tokenize(sentence):
+    """Words are separated by spaces; the corpus has no punctuation and no capitals."""
+    return sentence.lower().split()
+
+
+class Vocab:
+    """A word-level vocabulary: <pad>=0, <bos>=1, <eos>=2, <unk>=3, then the words sorted."""
+
+    pad_id, bos_id, eos_id, unk_id = PAD, BOS, EOS, UNK
+
+    def __init__(self, sentences):
+        words = sorted({word for s in sentences for word in tokenize(s)} - set(SPECIALS))
+        self.itos = list(SPECIALS) + words  # id -> word
+        self.stoi = {word: i for i, word in enumerate(self.itos)}  # word -> id
+
+    def __len__(self):
+        return len(self.itos)
+
+    def __repr__(self):
+        return f"Vocab({len(self)} tokens: {' '.join(self.itos[4:12])} ...)"
+
+    def encode(self, sentence):
+        """'le chat' -> [ids]; words never seen become <unk>. No <bos>/<eos> are added."""
+        return [self.stoi.get(word, UNK) for word in tokenize(sentence)]
+
+    def decode(self, ids):
+        """[ids] (a list or a 1-D tensor) -> 'the cat'; stops at <eos>, skips <pad> and <bos>."""
+        words = []
+        for i in (ids.tolist() if torch.is_tensor(ids) else ids):
+            if i == EOS:
+                break
+            if i not in (PAD, BOS):
+                words.append(self.itos[i])
+        return " ".join(words)
+
+
+# --------------------------------------------------------------------------------------------------
+# Batches and loss for utils.train
+# --------------------------------------------------------------------------------------------------
+
+def pad_sequences(sequences, pad_id=PAD):
+    """Lists of ids of different lengths -> LongTensor (N, longest), padded on the right."""
+    out = torch.full((len(sequences), max(map(len, sequences), default=0)), pad_id, dtype=torch.long)
+    for i, seq in enumerate(sequences):
+        out[i, : len(seq)] = torch.tensor(seq, dtype=torch.long)
+    return out
+
+
+def encode_pairs(pairs, src_vocab, tgt_vocab):
+    """(french, english) pairs -> src (N, Ls) and tgt (N, Lt) = <bos> english <eos>, both padded."""
+    src = pad_sequences([src_vocab.encode(fr) for fr, _ in pairs])
+    tgt = pad_sequences([[BOS] + tgt_vocab.encode(en) + [EOS] for _, en in pairs])
+    return src, tgt
+
+
+def trim_padding(tokens, pad_id=PAD):
+    """Drop the columns on the right of (B, L) that are padding in every row."""
+    used = (tokens != pad_id).any(dim=0).nonzero()
+    return tokens[:, : int(used.max()) + 1] if len(used) else tokens[:, :0]
+
+
+def translation_batches(pairs, src_vocab, tgt_vocab, batch_size, seed=0, device=None):
+    """A function that returns the next batch (src (B, Ls), tgt (B, Lt)) each time it is called.
+
+    Batches go through the pairs in a shuffled order, reshuffled every epoch by a generator of
+    their own (so `seed` alone fixes the order), and are trimmed to their longest sentence.
+    Pass it to utils.train(model, batches, seq2seq_loss, steps).
+    """
+    if batch_size < 1 or batch_size > len(pairs):
+        raise ValueError(f"batch_size must be between 1 and the number of pairs ({len(pairs)}), got {batch_size}")
+    src, tgt = encode_pairs(pairs, src_vocab, tgt_vocab)
+    src, tgt = src.to(device), tgt.to(device)
+    generator = torch.Generator().manual_seed(seed)
+    order, position = torch.randperm(len(pairs), generator=generator), 0
+
+    def next_batch():
+        nonlocal order, position
+        if position + batch_size > len(order):  # new epoch (the last incomplete batch is skipped)
+            order, position = torch.randperm(len(pairs), generator=generator), 0
+        rows = order[position: position + batch_size].to(src.device)
+        position += batch_size
+        return trim_padding(src[rows]), trim_padding(tgt[rows])
+
+    return next_batch
+
+
+def seq2seq_loss(model, batch, label_smoothing=0.0):
+    """Teacher forcing: feed <bos> y1 .. y(n-1), predict y1 .. yn <eos>; padding is not scored.
+
+    batch = (src (B, Ls), tgt (B, Lt)); model(src, tgt[:, :-1]) -> logits (B, Lt-1, V).
+    """
+    src, tgt = batch
+    logits = model(src, tgt[:, :-1])
+    # cross_entropy wants the classes in dimension 1: (B, V, Lt-1) against (B, Lt-1).
+    return F.cross_entropy(logits.transpose(1, 2), tgt[:, 1:], ignore_index=PAD,
+                           label_smoothing=label_smoothing)

@@ -1,0 +1,53 @@
+"""The course's French -> English translator: one recipe that trains in well under a minute on a CPU."""
+from dataclasses import dataclass
+
+from .data import Vocab, make_translation_corpus, seq2seq_loss, translation_batches
+from .decoding import translate
+from .device import seed_everything
+from .models import Transformer
+from .training import History, train
+
+
+@dataclass
+class Translator:
+    """What train_translator returns: the model, its vocabularies, its data and its training history."""
+
+    model: Transformer
+    src_vocab: Vocab
+    tgt_vocab: Vocab
+    train_pairs: list
+    test_pairs: list
+    history: History
+
+    def __call__(self, sentence, method="greedy", **kwargs):
+        """French -> English, see utils.translate."""
+        return translate(self.model, sentence, self.src_vocab, self.tgt_vocab, method, **kwargs)
+
+
+def exact_match(model, pairs, src_vocab, tgt_vocab, method="greedy", batch_size=256, **kwargs):
+    """Fraction of pairs whose whole translation equals the reference English sentence."""
+    correct = 0
+    for start in range(0, len(pairs), batch_size):
+        chunk = pairs[start: start + batch_size]
+        outputs = translate(model, [fr for fr, _ in chunk], src_vocab, tgt_vocab, method, **kwargs)
+        correct += sum(out == en for out, (_, en) in zip(outputs, chunk))
+    return correct / len(pairs)
+
+
+def train_translator(seed=0, steps=300, n_train=10_000, n_test=500, batch_size=64, lr=5e-3,
+                     d_model=64, num_heads=4, num_layers=2, d_ff=128, device=None, progress=True):
+    """Generate the corpus, build the vocabularies and train a small Transformer on it.
+
+    The defaults (2+2 layers, d_model 64, 4 heads, d_ff 128, no dropout; 300 AdamW steps of 64
+    sentences, peak learning rate 5e-3) reach >= 99% exact match on the 500 held-out sentences,
+    greedy or beam search, in about 15 s on a 2-core laptop CPU. The same seed gives the same model.
+    """
+    seed_everything(seed)
+    train_pairs, test_pairs = make_translation_corpus(n_train, n_test, seed=seed)
+    src_vocab = Vocab(fr for fr, _ in train_pairs)
+    tgt_vocab = Vocab(en for _, en in train_pairs)
+    model = Transformer(len(src_vocab), len(tgt_vocab), d_model=d_model, num_heads=num_heads,
+                        num_layers=num_layers, d_ff=d_ff, dropout=0.0, max_len=64).to(device)
+    batches = translation_batches(train_pairs, src_vocab, tgt_vocab, batch_size, seed=seed, device=device)
+    history = train(model, batches, seq2seq_loss, steps=steps, lr=lr, progress=progress, desc="translator")
+    return Translator(model, src_vocab, tgt_vocab, train_pairs, test_pairs, history)
