@@ -1,0 +1,17 @@
+"""nbgrader configuration for this course. Run nbgrader commands from the repository root.
+
+solutions/NN_name/NN_name.ipynb  (instructor source)  --generate_assignment-->  notebooks/NN_name/
+"""
+c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
+
+c.CourseDirectory.course_id = "transformers-from-first-principles"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "notebooks"
+
+# Lessons train small models; nbgrader's default of 30 s per cell is too short for them.
+# A cell that never returns is still interrupted, and grading goes on with the next cell.
+c.Execute.timeout = 240
+c.Execute.interrupt_on_timeout = True
+
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

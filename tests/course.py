@@ -1,0 +1,28 @@
+"""What the course's tests share: where the lessons are, and how to run nbgrader's real CLI."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tools"))
+from release import lessons  # noqa: E402  (one definition of "a lesson", shared with the release tool)
+
+LESSONS = lessons()
+BIN = Path(sys.executable).parent
+
+
+def tool_env():
+    """This environment's bin/ first on PATH: nbgrader calls `alembic`, nbval and nbclient start `python`."""
+    env = {**os.environ, "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "")])}
+    env.pop("MPLBACKEND", None)  # let the kernel choose its inline backend
+    return env
+
+
+def run(command, cwd, timeout=1500, check=True):
+    """Run a command of this environment's bin/, return the CompletedProcess (output captured)."""
+    result = subprocess.run([str(BIN / command[0]), *command[1:]], cwd=cwd, env=tool_env(), timeout=timeout,
+                            capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
+    return result
