@@ -97,6 +97,22 @@ def test_encode_accepts_a_single_string(minilm):
     assert minilm.encode([]).shape == (0, 384)
 
 
+def test_sentence_pairs_get_segment_ids(minilm):
+    batch = minilm.tokenize([("A question?", "An answer.")])
+    tokens = [minilm.tokenizer.id_to_token(i) for i in batch["input_ids"][0].tolist()]
+    assert tokens == ["[CLS]", "a", "question", "?", "[SEP]", "an", "answer", ".", "[SEP]"]
+    assert batch["token_type_ids"][0].tolist() == [0] * 5 + [1] * 4
+
+
+def test_bad_inputs_are_refused_with_a_reason(minilm):
+    with pytest.raises(ValueError, match="attention_maps takes one sentence, a str; got list"):
+        minilm.attention_maps(["two", "sentences"])
+    with pytest.raises(ValueError, match=r"expected a str or a list of str \(or of \(str, str\) pairs\), got a list holding int"):
+        minilm.encode(["fine", 3])
+    with pytest.raises(ValueError, match="at least one sentence"):
+        minilm.tokenize([])
+
+
 @slow
 def test_hidden_states_and_attention_match_transformers(minilm, hf_bert):
     batch = minilm.tokenize(SENTENCES)

@@ -37,3 +37,66 @@ def plot_losses(history, ax=None, label=None, window=20, title="training loss"):
     if label:
         ax.legend()
     return ax
+
+
+def plot_attention_heads(weights, tokens=None, axes=None, ncols=4, title=None, cmap="viridis", colorbar=None):
+    """Every head of one layer in one figure: weights (H, Lq, Lk) -> H small heat maps, "head 0", ...
+
+    All heads share one colour scale (0 to the largest weight), so a pale head really does spread
+    its attention and a bright cell in one head means as much as in another. tokens, if given,
+    label both axes (self-attention, so Lq == Lk == len(tokens)). axes: an array of at least H
+    matplotlib Axes to draw on (unused ones are hidden); by default a new figure with `ncols`
+    columns. colorbar: draw one shared colour bar; by default only on a figure made here (a bar
+    spanning Axes that the caller laid out would fight with its layout). Returns the H Axes drawn
+    on, in head order.
+    """
+    import numpy as np
+
+    w = weights.detach().float().cpu() if torch.is_tensor(weights) else torch.as_tensor(weights, dtype=torch.float32)
+    if w.dim() != 3 or w.numel() == 0:
+        raise ValueError(
+            f"plot_attention_heads draws one layer's weights, a non-empty (H, Lq, Lk) tensor; got shape {tuple(w.shape)}"
+        )
+    num_heads, lq, lk = w.shape
+    if tokens is not None and not (len(tokens) == lq == lk):
+        raise ValueError(
+            f"tokens label both axes, so they need Lq == Lk == len(tokens); got {len(tokens)} tokens "
+            f"for weights of shape {tuple(w.shape)}"
+        )
+    if axes is None:
+        if ncols < 1:
+            raise ValueError(f"ncols must be at least 1, got {ncols}")
+        ncols = min(ncols, num_heads)
+        nrows = -(-num_heads // ncols)  # ceiling division
+        # constrained layout leaves room for the shared colour bar and the tick labels
+        _, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.6 * nrows), squeeze=False,
+                               layout="constrained")
+        colorbar = True if colorbar is None else colorbar
+    grid = np.asarray(axes, dtype=object)
+    ncols = grid.shape[-1] if grid.ndim == 2 else len(grid.reshape(-1))
+    flat = list(grid.reshape(-1))
+    if len(flat) < num_heads:
+        raise ValueError(f"{num_heads} heads need at least {num_heads} axes, got {len(flat)}")
+
+    vmax = max(1e-9, float(w.max()))
+    for head, ax in enumerate(flat[:num_heads]):
+        image = ax.imshow(w[head].numpy(), cmap=cmap, vmin=0.0, vmax=vmax)
+        ax.set_title(f"head {head}", fontsize=9)
+        first_column = head % ncols == 0
+        bottom_row = head + ncols >= num_heads  # no drawn head below this one
+        if tokens is not None and first_column:
+            ax.set_yticks(range(lq), tokens, fontsize=6)
+        else:
+            ax.set_yticks([])
+        if tokens is not None and bottom_row:
+            ax.set_xticks(range(lk), tokens, rotation=90, fontsize=6)
+        else:
+            ax.set_xticks([])
+    for ax in flat[num_heads:]:
+        ax.set_visible(False)
+    drawn = flat[:num_heads]
+    if colorbar:
+        drawn[0].figure.colorbar(image, ax=drawn, fraction=0.02, pad=0.02, label="attention weight")
+    if title:
+        drawn[0].figure.suptitle(title)
+    return drawn

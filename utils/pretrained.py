@@ -115,11 +115,25 @@ class BertEncoder(nn.Module):
 
     def tokenize(self, sentences):
         """A str or a list of str -> dict of (B, L) long tensors on the model's device:
-        input_ids, attention_mask (1 = real token, 0 = padding), token_type_ids (all 0).
+        input_ids, attention_mask (1 = real token, 0 = padding), token_type_ids (0 for a single
+        sentence; an item may also be a (first, second) pair of str, whose second part gets 1).
         The batch is padded on the right to its longest sentence."""
         if isinstance(sentences, str):
             sentences = [sentences]
-        encodings = self.tokenizer.encode_batch(list(sentences))
+        sentences = list(sentences)
+
+        def is_text(item):
+            return isinstance(item, str) or (
+                isinstance(item, (tuple, list)) and len(item) == 2 and all(isinstance(s, str) for s in item))
+
+        not_text = [type(s).__name__ for s in sentences if not is_text(s)]
+        if not_text:
+            raise ValueError(
+                "expected a str or a list of str (or of (str, str) pairs), got a list holding "
+                + ", ".join(sorted(set(not_text))))
+        if not sentences:
+            raise ValueError("expected at least one sentence to tokenize, got an empty list")
+        encodings = self.tokenizer.encode_batch(sentences)
 
         def as_tensor(field):
             return torch.tensor([getattr(e, field) for e in encodings], dtype=torch.long, device=self.device)
@@ -154,6 +168,8 @@ class BertEncoder(nn.Module):
     def attention_maps(self, sentence):
         """One sentence -> (tokens, attn): its wordpieces as strings, [CLS] first and [SEP] last,
         and a CPU tensor (num_layers, num_heads, L, L) whose row i says where token i looks."""
+        if not isinstance(sentence, str):
+            raise ValueError(f"attention_maps takes one sentence, a str; got {type(sentence).__name__}")
         batch = self.tokenize([sentence])
         _, weights = self(**batch, need_weights=True)  # (layers, 1, H, L, L)
         tokens = [self.tokenizer.id_to_token(i) for i in batch["input_ids"][0].tolist()]
