@@ -4,7 +4,8 @@ import torch
 from utils import Transformer, seed_everything, train
 from utils.data import (ADJECTIVES, BOS, EOS, NOUNS, PAD, SUBJECT_NOUNS, UNK, VERBS, Vocab,
                         encode_pairs, grammar_size, make_translation_corpus, noun_phrase,
-                        pad_sequences, seq2seq_loss, sentence, translation_batches, trim_padding)
+                        pad_sequences, seq2seq_loss, sentence, translation_batches, trim_padding,
+                        word_translations)
 
 
 def noun(french):
@@ -138,6 +139,21 @@ def test_corpus_is_deterministic_and_the_test_set_is_held_out():
     assert make_translation_corpus(50, 100, seed=0)[1] == test_pairs  # the test set ignores n_train
     with pytest.raises(ValueError, match="n_train"):
         make_translation_corpus(-1, 10)
+
+
+def test_the_lexicon_covers_every_english_word_and_finds_its_source():
+    lexicon = word_translations()
+    assert lexicon["dog"] == {"chien"} and lexicon["mice"] == {"souris"} and lexicon["horses"] == {"chevaux"}
+    assert lexicon["black"] == {"noir", "noire", "noirs", "noires"}
+    assert lexicon["looks"] == {"cherche"} and lexicon["for"] == {"cherche", "cherchent"} and lexicon["look"] == {"cherchent"}
+    assert lexicon["the"] == {"le", "la", "les"} and lexicon["some"] == {"des", "de"}
+    pairs, _ = make_translation_corpus(2000, 0, seed=3)
+    for fr, en in pairs:
+        french = set(fr.split())
+        for word in en.split():
+            assert lexicon[word] & french, (word, fr, en)  # each English word has its source in the French
+    french_words = {w for fr, _ in pairs for w in fr.split()}
+    assert french_words <= set().union(*lexicon.values())  # and every French word is somebody's source
 
 
 # ------------------------------------------------------------------------------------------ vocab

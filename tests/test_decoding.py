@@ -176,6 +176,19 @@ def test_train_translator_is_reproducible():
         torch.testing.assert_close(p, q, rtol=0, atol=0)
 
 
+def test_train_translator_passes_eval_fn_and_model_class():
+    class Doubled(Transformer):
+        pass
+
+    seen = []
+    translator = train_translator(seed=1, steps=4, n_train=100, n_test=10, progress=False, model_class=Doubled,
+                                  eval_fn=lambda model: seen.append(type(model)) or 0.5, eval_every=2)
+    assert isinstance(translator.model, Doubled)
+    assert seen == [Doubled, Doubled] and translator.history.evals == [(2, 0.5), (4, 0.5)]
+    with pytest.raises(ValueError, match="model_class"):
+        train_translator(steps=1, n_train=10, n_test=1, progress=False, model_class=nn.Linear)
+
+
 @pytest.mark.slow
 def test_translator_reaches_99_percent_on_held_out_sentences():
     translator = train_translator(seed=0, progress=False)

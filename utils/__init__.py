@@ -2,8 +2,9 @@
 
 Each lesson lets the learner build a piece by hand, checks it, then uses the version here.
 """
+from .alignment import aligned_words, alignment, alignment_accuracy, cross_attention_weights, decoder_attention_weights
 from .attention import MultiHeadAttention, causal_mask, padding_mask, scaled_dot_product_attention
-from .data import Vocab, make_translation_corpus, seq2seq_loss, translation_batches
+from .data import Vocab, make_translation_corpus, seq2seq_loss, translation_batches, word_translations
 from .decoding import beam_search, sequence_log_prob, translate
 from .device import get_device, seed_everything
 from .layers import Decoder, DecoderLayer, Encoder, EncoderLayer, FeedForward
@@ -21,7 +22,8 @@ __all__ = [
     "get_device", "seed_everything",
     "train", "evaluate", "accuracy", "History", "warmup_cosine",
     "load_minilm",
-    "Vocab", "make_translation_corpus", "translation_batches", "seq2seq_loss",
+    "Vocab", "make_translation_corpus", "translation_batches", "seq2seq_loss", "word_translations",
     "beam_search", "sequence_log_prob", "translate",
     "Translator", "train_translator", "exact_match",
+    "cross_attention_weights", "decoder_attention_weights", "alignment", "aligned_words", "alignment_accuracy",
 ]

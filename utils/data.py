@@ -11,7 +11,8 @@ and it exercises what makes translation more than a word-for-word lookup:
     * English "a"/"an", which depends on the next English word
       (une pomme -> an apple, une vieille maison -> an old house).
 
-Also here: a word-level Vocab, padded batches for utils.train, and the seq2seq loss.
+Also here: the grammar's English -> French lexicon (to check word alignments), a word-level Vocab,
+padded batches for utils.train, and the seq2seq loss.
 """
 import random
 
@@ -149,6 +150,33 @@ def grammar_size():
     """How many different sentences the grammar can produce (each has its own French side)."""
     phrases_per_noun = 2 * 2 * (1 + len(ADJECTIVES))  # singular/plural x definite/not x adjective or none
     return len(SUBJECT_NOUNS) * phrases_per_noun * len(VERBS) * len(NOUNS) * phrases_per_noun
+
+
+def word_translations():
+    """The grammar's lexicon, English -> French: {english word: set of French words it can come from}.
+
+    Used to check word alignments: "black" -> {noir, noire, noirs, noires}, "mice" -> {souris},
+    "the" -> {le, la, les}; both words of "looks for" come from cherche.
+    """
+    lexicon = {}
+
+    def add(english, french):
+        for word in english.split():
+            lexicon.setdefault(word, set()).add(french)
+
+    for fr_sg, fr_pl, _, en_sg, en_pl, _ in NOUNS:
+        add(en_sg, fr_sg)
+        add(en_pl, fr_pl)
+    for forms, english, _ in ADJECTIVES:
+        for form in forms:
+            add(english, form)
+    for fr_sg, fr_pl, en_sg, en_pl in VERBS:
+        add(en_sg, fr_sg)
+        add(en_pl, fr_pl)
+    for english, french in (("the", "le la les"), ("a", "un une"), ("an", "un une"), ("some", "des de")):
+        for form in french.split():
+            add(english, form)
+    return lexicon
 
 
 def make_translation_corpus(n_train, n_test, seed=0):
