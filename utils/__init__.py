@@ -8,9 +8,10 @@ from .data import Vocab, make_translation_corpus, seq2seq_loss, translation_batc
 from .decoding import beam_search, sequence_log_prob, translate
 from .device import get_device, seed_everything
 from .layers import Decoder, DecoderLayer, Encoder, EncoderLayer, FeedForward
-from .models import TokenEmbedding, Transformer
+from .models import GPT, KVCache, MaskedLM, TokenEmbedding, Transformer, next_token_probs
 from .positional import PositionalEncoding, sinusoidal_positional_encoding
 from .pretrained import load_minilm
+from .text import get_batch, load_text_corpus, mask_tokens
 from .training import History, accuracy, evaluate, train, warmup_cosine
 from .translator import Translator, exact_match, train_translator
 
@@ -18,7 +19,8 @@ __all__ = [
     "scaled_dot_product_attention", "causal_mask", "padding_mask", "MultiHeadAttention",
     "sinusoidal_positional_encoding", "PositionalEncoding",
     "FeedForward", "EncoderLayer", "DecoderLayer", "Encoder", "Decoder",
-    "TokenEmbedding", "Transformer",
+    "TokenEmbedding", "Transformer", "GPT", "MaskedLM", "KVCache", "next_token_probs",
+    "load_text_corpus", "get_batch", "mask_tokens",
     "get_device", "seed_everything",
     "train", "evaluate", "accuracy", "History", "warmup_cosine",
     "load_minilm",

@@ -3,9 +3,10 @@ import math
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from .attention import causal_mask, padding_mask
-from .layers import Decoder, Encoder
+from .layers import Decoder, Encoder, EncoderLayer
 from .positional import PositionalEncoding
 
 
@@ -93,3 +94,270 @@ class Transformer(nn.Module):
             if finished.all():
                 break
         return ys
+
+
+# --------------------------------------------------------------------------------------------------
+# Language models: decoder-only (GPT) and encoder-only (BERT-style masked LM)
+# --------------------------------------------------------------------------------------------------
+
+
+class TokenPositionEmbedding(nn.Module):
+    """Token ids (B, T) -> token vector + learned position vector, (B, T, d_model), then dropout.
+
+    GPT and BERT learn one vector per position, up to block_size, instead of using fixed sinusoids.
+    `start` is the position of the first token: with a KV cache the new token sits after the past.
+    """
+
+    def __init__(self, vocab_size, block_size, d_model, dropout=0.0):
+        super().__init__()
+        self.token = nn.Embedding(vocab_size, d_model)
+        self.position = nn.Embedding(block_size, d_model)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, idx, start=0):
+        if idx.dim() != 2:
+            raise ValueError(f"token ids must have shape (B, T), got {tuple(idx.shape)}")
+        if idx.dtype not in (torch.int64, torch.int32):
+            raise ValueError(f"token ids must be an integer tensor, got dtype {idx.dtype}")
+        T, vocab_size, block_size = idx.size(1), self.token.num_embeddings, self.position.num_embeddings
+        if T == 0:
+            raise ValueError("token ids must hold at least one token per row, got T = 0")
+        if start + T > block_size:
+            past = f" after {start} cached tokens" if start else ""
+            raise ValueError(
+                f"the model has learned {block_size} positions (block_size), got {T} tokens{past}; "
+                f"crop the context, e.g. idx[:, -{block_size}:] (generate does this for you)"
+            )
+        if idx.min() < 0 or idx.max() >= vocab_size:
+            raise ValueError(f"token ids must lie in [0, {vocab_size}), got min {int(idx.min())}, max {int(idx.max())}")
+        positions = torch.arange(start, start + T, device=idx.device)  # (T,), shared by the batch
+        return self.dropout(self.token(idx) + self.position(positions))  # (B, T, d_model)
+
+
+def _init_language_model(model, num_layers):
+    """GPT-2's initialisation: N(0, 0.02) weights, zero biases, and the projections that write into
+    the residual stream scaled by 1/sqrt(2 * num_layers), so the stream's variance does not grow
+    with depth (each layer adds two such projections)."""
+    for name, p in model.named_parameters():
+        if name.endswith("bias"):
+            nn.init.zeros_(p)
+        elif p.dim() > 1:
+            residual = name.endswith(("out_proj.weight", "linear2.weight"))
+            nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * num_layers) if residual else 0.02)
+        # LayerNorm weights (1-D, not biases) keep their initial 1
+
+
+class LayerKVCache:
+    """One layer's keys and values so far, (B, num_heads, length, head_dim) each, or None when empty."""
+
+    def __init__(self):
+        self.keys = self.values = None
+
+    def __len__(self):
+        return 0 if self.keys is None else self.keys.size(2)
+
+    def append(self, k, v):
+        """Add the new tokens' k, v (B, H, T_new, hd); return every key and value so far (B, H, T, hd)."""
+        if self.keys is not None:
+            k = torch.cat([self.keys, k], dim=2)
+            v = torch.cat([self.values, v], dim=2)
+        self.keys, self.values = k, v
+        return k, v
+
+
+class KVCache:
+    """The keys and values that every layer of a GPT has computed so far.
+
+    Generating token t+1 needs the keys and values of tokens 0..t. They never change once computed
+    (a token only sees its past), so keeping them means each new token costs one position's work
+    instead of the whole context's.
+    """
+
+    def __init__(self, num_layers):
+        self.layers = [LayerKVCache() for _ in range(num_layers)]
+
+    def __len__(self):
+        return len(self.layers[0])
+
+
+class GPTBlock(EncoderLayer):
+    """A decoder-only block: the pre-norm utils.EncoderLayer (GELU) with causal self-attention.
+
+    A "decoder" block of a decoder-only model has no cross-attention (there is no encoder to read);
+    what makes it a decoder is the causal mask. With a cache, the new tokens' queries attend to the
+    cached keys and values plus their own.
+    """
+
+    def __init__(self, d_model, num_heads, d_ff, dropout=0.0):
+        super().__init__(d_model, num_heads, d_ff, dropout, norm_first=True, activation="gelu")
+
+    def causal_self_attention(self, x, cache=None):
+        """x (B, T_new, d_model), cache a LayerKVCache or None -> (B, T_new, d_model)."""
+        attn = self.self_attn
+        q = attn.split_heads(attn.q_proj(x))  # (B, H, T_new, hd)
+        k = attn.split_heads(attn.k_proj(x))
+        v = attn.split_heads(attn.v_proj(x))
+        if cache is not None:
+            k, v = cache.append(k, v)  # (B, H, T, hd): the past, then the new tokens
+        T_new, T = q.size(2), k.size(2)
+        dropout_p = attn.dropout if self.training else 0.0
+        if T_new == T:
+            # No past: the usual lower triangle. is_causal lets the fused kernel skip the masked half.
+            out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
+        else:
+            # New query i sits at position T - T_new + i and may see keys 0 .. T - T_new + i.
+            mask = torch.ones(T_new, T, dtype=torch.bool, device=x.device).tril(diagonal=T - T_new)
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
+        return self.dropout1(attn.out_proj(attn.merge_heads(out)))
+
+    def forward(self, x, cache=None):
+        x = x + self.causal_self_attention(self.norm1(x), cache)
+        x = x + self._feed_forward(self.norm2(x))
+        return x
+
+
+def _check_sampling(temperature, top_k):
+    if not isinstance(temperature, (int, float)) or temperature < 0:
+        raise ValueError(f"temperature must be a number >= 0 (0 means greedy), got {temperature!r}")
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
+        raise ValueError(f"top_k must be None or an integer >= 1, got {top_k!r}")
+
+
+def next_token_probs(logits, temperature=1.0, top_k=None):
+    """The distribution a sampler draws the next token from: logits (B, V) -> probabilities (B, V).
+
+    Divide the logits by `temperature` (< 1 sharpens, > 1 flattens; 0 means greedy: all mass on the
+    argmax), keep only the `top_k` largest (ties with the k-th are kept), then softmax.
+    """
+    _check_sampling(temperature, top_k)
+    if logits.dim() != 2:
+        raise ValueError(f"logits must have shape (B, vocab_size), got {tuple(logits.shape)}")
+    if temperature == 0:
+        return F.one_hot(logits.argmax(dim=-1), logits.size(-1)).to(logits.dtype)
+    logits = logits / temperature
+    if top_k is not None and top_k < logits.size(-1):
+        kth_largest = torch.topk(logits, top_k, dim=-1).values[:, -1:]  # (B, 1)
+        logits = logits.masked_fill(logits < kth_largest, float("-inf"))
+    return torch.softmax(logits, dim=-1)
+
+
+def sample_next_token(logits, temperature=1.0, top_k=None, generator=None):
+    """logits (B, V) -> next token ids (B, 1): argmax if temperature is 0, else a random draw."""
+    if temperature == 0:
+        _check_sampling(temperature, top_k)
+        return logits.argmax(dim=-1, keepdim=True)
+    probs = next_token_probs(logits, temperature, top_k)
+    if generator is not None and generator.device != probs.device:
+        return torch.multinomial(probs.cpu(), 1, generator=generator).to(probs.device)
+    return torch.multinomial(probs, 1, generator=generator)
+
+
+class GPT(nn.Module):
+    """A decoder-only Transformer language model (the GPT family): predict every next token.
+
+    idx (B, T) token ids, T <= block_size -> logits (B, T, vocab_size); the logits at position t are
+    the model's guess for token t+1, made from tokens 0..t only (causal self-attention).
+    Learned positions, pre-norm GPTBlocks, a final LayerNorm, and an LM head that shares its weights
+    with the token embedding (weight tying: one matrix both reads and writes tokens).
+    """
+
+    def __init__(self, vocab_size, block_size, d_model, num_heads, num_layers, d_ff, dropout=0.0):
+        super().__init__()
+        for name, value in (("vocab_size", vocab_size), ("block_size", block_size), ("d_model", d_model),
+                            ("num_heads", num_heads), ("num_layers", num_layers), ("d_ff", d_ff)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        self.block_size = block_size
+        self.embed = TokenPositionEmbedding(vocab_size, block_size, d_model, dropout)
+        self.blocks = nn.ModuleList(GPTBlock(d_model, num_heads, d_ff, dropout) for _ in range(num_layers))
+        self.norm = nn.LayerNorm(d_model)
+        self.lm_head = nn.Linear(d_model, vocab_size, bias=False)
+        _init_language_model(self, num_layers)
+        self.lm_head.weight = self.embed.token.weight  # tie after init: the one matrix keeps N(0, 0.02)
+
+    @property
+    def vocab_size(self):
+        return self.embed.token.num_embeddings
+
+    def hidden(self, idx, cache=None):
+        """idx (B, T) -> final hidden states (B, T, d_model). With a KVCache, idx holds only the new
+        tokens; they are placed after the len(cache) cached ones, and the cache grows by T."""
+        x = self.embed(idx, start=0 if cache is None else len(cache))
+        for i, block in enumerate(self.blocks):
+            x = block(x, None if cache is None else cache.layers[i])
+        return self.norm(x)
+
+    def forward(self, idx, cache=None):
+        return self.lm_head(self.hidden(idx, cache))  # (B, T, vocab_size)
+
+    @torch.no_grad()
+    def generate(self, idx, max_new_tokens, temperature=1.0, top_k=None, use_cache=True, generator=None):
+        """Extend idx (B, T) by max_new_tokens tokens, one at a time -> (B, T + max_new_tokens).
+
+        Each new token is drawn from next_token_probs(last logits, temperature, top_k); temperature 0
+        is greedy decoding. `generator` (a torch.Generator) makes the draws repeatable.
+        Context longer than block_size is cropped to its last block_size tokens, as in nanoGPT:
+        the model only ever sees the most recent block_size tokens.
+        With use_cache, each step feeds only the newest token and reuses the cached keys and values,
+        giving the same tokens as use_cache=False (up to float rounding). Once the text outgrows
+        block_size, the window slides and every position shifts, so the cache is rebuilt from the
+        cropped window at each step: it only saves work while the text fits in block_size.
+        Runs in eval mode (no dropout) and restores the previous mode.
+        """
+        if idx.dim() != 2 or idx.size(1) == 0:
+            raise ValueError(f"idx must be token ids of shape (B, T) with T >= 1, got {tuple(idx.shape)}")
+        if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 0:
+            raise ValueError(f"max_new_tokens must be an integer >= 0, got {max_new_tokens!r}")
+        _check_sampling(temperature, top_k)
+        was_training = self.training
+        self.eval()
+        try:
+            cache = None
+            for _ in range(max_new_tokens):
+                context = idx[:, -self.block_size:]
+                if not use_cache:
+                    hidden = self.hidden(context)
+                elif cache is None or len(cache) >= self.block_size:
+                    # First step, or the window has slid: fill a fresh cache from the whole window.
+                    cache = KVCache(len(self.blocks))
+                    hidden = self.hidden(context, cache)
+                else:
+                    hidden = self.hidden(idx[:, -1:], cache)  # only the newest token is new
+                logits = self.lm_head(hidden[:, -1])  # (B, vocab): only the last position is needed
+                idx = torch.cat([idx, sample_next_token(logits, temperature, top_k, generator)], dim=1)
+        finally:
+            self.train(was_training)
+        return idx
+
+
+class MaskedLM(nn.Module):
+    """An encoder-only Transformer trained to fill in blanks (the BERT family's objective).
+
+    idx (B, T) with some tokens replaced by <mask> -> logits (B, T, vocab_size): a guess for the
+    original token at every position, made from the tokens on *both* sides (no causal mask).
+    Learned positions, a pre-norm utils.Encoder (GELU), and a weight-tied output layer, like GPT;
+    the only difference that matters is the mask, and so what each position may read.
+    """
+
+    def __init__(self, vocab_size, block_size, d_model, num_heads, num_layers, d_ff, dropout=0.0):
+        super().__init__()
+        self.block_size = block_size
+        self.embed = TokenPositionEmbedding(vocab_size, block_size, d_model, dropout)
+        self.encoder = Encoder(num_layers, d_model, num_heads, d_ff, dropout, norm_first=True, activation="gelu")
+        self.lm_head = nn.Linear(d_model, vocab_size, bias=False)
+        _init_language_model(self, num_layers)
+        self.lm_head.weight = self.embed.token.weight
+
+    def hidden(self, idx, attention_mask=None):
+        """idx (B, T) -> contextual vectors (B, T, d_model). attention_mask (B, T): 1/True for real
+        tokens, 0/False for padding that no token should read."""
+        mask = None
+        if attention_mask is not None:
+            if attention_mask.shape != idx.shape:
+                raise ValueError(f"attention_mask must have the shape of idx {tuple(idx.shape)}, "
+                                 f"got {tuple(attention_mask.shape)}")
+            mask = attention_mask.bool()[:, None, None, :]  # (B, 1, 1, T): every query, real keys only
+        return self.encoder(self.embed(idx), mask)
+
+    def forward(self, idx, attention_mask=None):
+        return self.lm_head(self.hidden(idx, attention_mask))  # (B, T, vocab_size)
