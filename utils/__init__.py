@@ -4,16 +4,20 @@ Each lesson lets the learner build a piece by hand, checks it, then uses the ver
 """
 from .alignment import aligned_words, alignment, alignment_accuracy, cross_attention_weights, decoder_attention_weights
 from .attention import MultiHeadAttention, causal_mask, padding_mask, scaled_dot_product_attention
+from .audio import LogMelSpectrogram, SpeechToText, character_error_rate, frame_signal, log_mel_spectrogram
+from .contrastive import CLIP, clip_loss, zero_shot_predict
 from .data import Vocab, make_translation_corpus, seq2seq_loss, translation_batches, word_translations
 from .decoding import beam_search, sequence_log_prob, translate
 from .device import get_device, seed_everything
 from .layers import Decoder, DecoderLayer, Encoder, EncoderLayer, FeedForward
 from .models import GPT, KVCache, MaskedLM, TokenEmbedding, Transformer, next_token_probs
+from .pipelines import available_tasks, pipeline, register_task
 from .positional import PositionalEncoding, sinusoidal_positional_encoding
 from .pretrained import load_minilm
 from .text import get_batch, load_text_corpus, mask_tokens
 from .training import History, accuracy, evaluate, train, warmup_cosine
 from .translator import Translator, exact_match, train_translator
+from .vision import PatchEmbedding, ViT, add_cls_and_positions, patchify
 
 __all__ = [
     "scaled_dot_product_attention", "causal_mask", "padding_mask", "MultiHeadAttention",
@@ -28,4 +32,7 @@ __all__ = [
     "beam_search", "sequence_log_prob", "translate",
     "Translator", "train_translator", "exact_match",
     "cross_attention_weights", "decoder_attention_weights", "alignment", "aligned_words", "alignment_accuracy",
+    "pipeline", "register_task", "available_tasks",
+    "patchify", "add_cls_and_positions", "PatchEmbedding", "ViT", "clip_loss", "zero_shot_predict", "CLIP",
+    "frame_signal", "log_mel_spectrogram", "LogMelSpectrogram", "SpeechToText", "character_error_rate",
 ]
