@@ -1,0 +1,160 @@
+"""CLIP (Radford et al., 2021) in miniature: an image encoder and a text encoder trained to agree.
+
+A batch holds B images and their B captions. Both encoders map into one shared space, where the
+cosine similarity of image i and caption j fills a (B, B) table. Training pulls the diagonal (the
+true pairs) up and every other cell down, reading the table both by rows (which caption fits this
+image?) and by columns (which image fits this caption?). No class labels are needed: afterwards an
+image is classified "zero-shot" by writing one caption per class and picking the closest.
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .attention import padding_mask
+from .layers import Encoder
+from .vision import ViT
+
+DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+# How the training captions are phrased. Zero-shot prompts may use another phrasing (see the lesson).
+CAPTION_TEMPLATES = ("a handwritten {}", "the digit {}", "{} written by hand", "a scanned {}",
+                     "a small drawing of the number {}", "the number {} in ink")
+
+
+def _check_pairs(image_emb, text_emb, where):
+    if image_emb.dim() != 2 or text_emb.dim() != 2:
+        raise ValueError(f"{where} expects embeddings of shape (B, d); got {tuple(image_emb.shape)} "
+                         f"and {tuple(text_emb.shape)}")
+    if image_emb.size(1) != text_emb.size(1):
+        raise ValueError(f"{where}: image and text embeddings must share their width d; got "
+                         f"{tuple(image_emb.shape)} and {tuple(text_emb.shape)}")
+
+
+def similarity(image_emb, text_emb):
+    """Cosine similarity of every image with every text: (B, d), (K, d) -> (B, K), values in [-1, 1]."""
+    _check_pairs(image_emb, text_emb, "similarity")
+    return F.normalize(image_emb, dim=-1) @ F.normalize(text_emb, dim=-1).T
+
+
+def clip_loss(image_emb, text_emb, temperature=0.07):
+    """The symmetric contrastive (InfoNCE) loss of B matching (image, text) pairs.
+
+    image_emb (B, d), text_emb (B, d): row i of each describes the same pair; they need not be
+    normalised. logits = cosine similarities / temperature, (B, B). Reading row i, image i must pick
+    text i among B texts; reading column j, text j must pick image j. The loss is the mean of the
+    two cross-entropies. A low temperature sharpens the softmax over the batch.
+    """
+    _check_pairs(image_emb, text_emb, "clip_loss")
+    if image_emb.size(0) != text_emb.size(0):
+        raise ValueError(f"clip_loss needs as many texts as images (pairs); got {image_emb.size(0)} "
+                         f"images and {text_emb.size(0)} texts")
+    logits = similarity(image_emb, text_emb) / temperature  # (B, B), row = image, column = text
+    targets = torch.arange(logits.size(0), device=logits.device)  # the pair sits on the diagonal
+    return 0.5 * (F.cross_entropy(logits, targets) + F.cross_entropy(logits.T, targets))
+
+
+def zero_shot_predict(image_emb, prompt_emb):
+    """The index of the closest prompt (by cosine similarity) for every image.
+
+    image_emb (B, d), prompt_emb (K, d): one embedded caption per class -> (B,) long in 0..K-1.
+    """
+    return similarity(image_emb, prompt_emb).argmax(dim=-1)
+
+
+def caption_digits(labels, generator=None, templates=CAPTION_TEMPLATES):
+    """One caption per label, in a randomly chosen phrasing: tensor([7, 0]) -> ["a scanned seven", ...]."""
+    labels = torch.as_tensor(labels).reshape(-1)
+    if labels.numel() and (labels.min() < 0 or labels.max() > 9):
+        raise ValueError(f"digit labels must lie in 0..9, got values from {labels.min()} to {labels.max()}")
+    picks = torch.randint(0, len(templates), (labels.numel(),), generator=generator)
+    return [templates[t].format(DIGIT_NAMES[d]) for t, d in zip(picks.tolist(), labels.tolist())]
+
+
+class WordTokenizer:
+    """Lower-case words -> ids, with <pad> = 0, <cls> = 1 (put in front of every text), <unk> = 2."""
+
+    PAD, CLS, UNK = 0, 1, 2
+
+    def __init__(self, texts):
+        words = sorted({word for text in texts for word in text.lower().split()})
+        self.itos = ["<pad>", "<cls>", "<unk>"] + words
+        self.stoi = {word: i for i, word in enumerate(self.itos)}
+
+    def __len__(self):
+        return len(self.itos)
+
+    def encode(self, texts, length=None):
+        """A list of B strings -> (B, L) long ids: <cls>, the words, then <pad> up to L
+        (by default the longest text). A word never seen when the tokenizer was built becomes <unk>."""
+        if isinstance(texts, str):
+            raise ValueError("encode expects a list of strings, got one string; wrap it in a list")
+        rows = [[self.CLS] + [self.stoi.get(w, self.UNK) for w in text.lower().split()] for text in texts]
+        longest = max((len(r) for r in rows), default=1)
+        length = longest if length is None else length
+        if longest > length:
+            raise ValueError(f"a text has {longest - 1} words, more than length - 1 = {length - 1}")
+        return torch.tensor([r + [self.PAD] * (length - len(r)) for r in rows], dtype=torch.long)
+
+    def decode(self, ids):
+        """(L,) ids -> the words, without <cls> and <pad>."""
+        return " ".join(self.itos[i] for i in ids.tolist() if i not in (self.PAD, self.CLS))
+
+
+class TextEncoder(nn.Module):
+    """Word embeddings + learned positions -> pre-norm utils.Encoder (padding masked) -> the output
+    at <cls>, projected: tokens (B, L) -> (B, embed_dim)."""
+
+    def __init__(self, vocab_size, embed_dim, d_model=64, num_heads=4, num_layers=2, d_ff=128,
+                 max_len=16, dropout=0.0, pad_id=WordTokenizer.PAD):
+        super().__init__()
+        self.pad_id, self.max_len = pad_id, max_len
+        self.embed = nn.Embedding(vocab_size, d_model)
+        self.positions = nn.Parameter(0.02 * torch.randn(max_len, d_model))
+        self.encoder = Encoder(num_layers, d_model, num_heads, d_ff, dropout=dropout, norm_first=True,
+                               activation="gelu")
+        self.proj = nn.Linear(d_model, embed_dim)
+
+    def forward(self, tokens):
+        if tokens.dim() != 2 or tokens.size(1) > self.max_len:
+            raise ValueError(f"TextEncoder expects token ids (B, L) with L <= {self.max_len}, "
+                             f"got {tuple(tokens.shape)}")
+        x = self.embed(tokens) + self.positions[: tokens.size(1)]  # (B, L, d_model)
+        x = self.encoder(x, mask=padding_mask(tokens, self.pad_id))  # padding is never attended to
+        return self.proj(x[:, 0])  # (B, embed_dim), read at <cls>
+
+
+class CLIP(nn.Module):
+    """Two towers and a learned temperature.
+
+    encode_image: images (B, C, H, W) -> (B, embed_dim), unit length (a ViT whose head projects)
+    encode_text:  tokens (K, L)       -> (K, embed_dim), unit length
+    forward(images, tokens) -> (B, K) logits = cosine similarities / temperature
+    """
+
+    def __init__(self, vocab_size, image_size=8, patch_size=2, in_channels=1, embed_dim=32, d_model=64,
+                 num_heads=4, num_layers=2, d_ff=128, max_text_len=16, dropout=0.0, temperature=0.07):
+        super().__init__()
+        self.image_encoder = ViT(image_size, patch_size, embed_dim, in_channels, d_model, num_heads,
+                                 num_layers, d_ff, dropout)
+        self.text_encoder = TextEncoder(vocab_size, embed_dim, d_model, num_heads, num_layers, d_ff,
+                                        max_text_len, dropout)
+        # Learned in log space, so it stays positive; CLIP starts it at 0.07 too.
+        self.log_temperature = nn.Parameter(torch.tensor(math.log(temperature)))
+
+    @property
+    def temperature(self):
+        return self.log_temperature.exp().clamp(min=0.01)  # a floor, like CLIP's cap of 100 on 1/T
+
+    def encode_image(self, images):
+        return F.normalize(self.image_encoder(images), dim=-1)
+
+    def encode_text(self, tokens):
+        return F.normalize(self.text_encoder(tokens), dim=-1)
+
+    def forward(self, images, tokens):
+        return self.encode_image(images) @ self.encode_text(tokens).T / self.temperature
+
+    def loss(self, images, tokens):
+        """clip_loss of B images and their B captions, at the model's current temperature."""
+        return clip_loss(self.encode_image(images), self.encode_text(tokens), self.temperature)

@@ -1,0 +1,202 @@
+"""A Vision Transformer (Dosovitskiy et al., 2020) in miniature: an image read as a sequence of patches.
+
+An image is cut into a grid of non-overlapping p x p patches; each patch is flattened into one
+vector and projected to d_model, like a word embedding. A learned [CLS] vector is put in front,
+learned position vectors are added, and the sequence goes through the same utils.Encoder that reads
+text. The classifier reads the [CLS] position at the end, exactly like BERT's sentence classifier.
+
+Images are (B, C, H, W), batch-first, channels first, as in torchvision.
+"""
+from contextlib import contextmanager
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .layers import Encoder
+
+
+def load_digit_images(test_size=0.25, seed=0):
+    """scikit-learn's handwritten digits (1797 images, 8x8, shipped with the package: no download),
+    split with the same class balance in both parts.
+
+    -> train_images (N, 1, 8, 8) float32 in [0, 1], train_labels (N,) long, test_images, test_labels.
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    images = torch.tensor(digits.images, dtype=torch.float32)[:, None] / 16.0  # pixel values are 0..16
+    labels = torch.tensor(digits.target, dtype=torch.long)
+    train, test = train_test_split(torch.arange(len(labels)).numpy(), test_size=test_size, random_state=seed,
+                                   stratify=digits.target)
+    return images[train], labels[train], images[test], labels[test]
+
+
+def random_shift(images, max_shift=1, p=0.5, generator=None):
+    """Data augmentation: move each image by up to max_shift pixels in each direction, with
+    probability p (else keep it), filling with zeros. (B, C, H, W) -> (B, C, H, W).
+
+    A handwritten digit drawn one pixel to the left is the same digit; on 8x8 images that is a big
+    change, and seeing it teaches the model what does not matter.
+    """
+    if images.dim() != 4:
+        raise ValueError(f"random_shift expects images of shape (B, C, H, W), got {tuple(images.shape)}")
+    B, C, H, W = images.shape
+    m = max_shift
+    shifts = torch.randint(-m, m + 1, (2, B), generator=generator)  # (dy, dx) per image
+    shifts = shifts * (torch.rand(B, generator=generator) < p)  # the unlucky ones stay put
+    padded = F.pad(images, (m, m, m, m))  # (B, C, H + 2m, W + 2m)
+    rows = (m - shifts[0])[:, None] + torch.arange(H)  # (B, H): output row r reads padded row r + m - dy
+    cols = (m - shifts[1])[:, None] + torch.arange(W)  # (B, W)
+    batch = torch.arange(B)[:, None, None, None]
+    channel = torch.arange(C)[None, :, None, None]
+    return padded[batch, channel, rows[:, None, :, None], cols[:, None, None, :]]
+
+
+def _check_images(images, patch_size, where):
+    if images.dim() != 4:
+        raise ValueError(f"{where} expects images of shape (B, C, H, W), got {tuple(images.shape)}")
+    if patch_size < 1:
+        raise ValueError(f"{where}: patch_size must be a positive number of pixels, got {patch_size}")
+    H, W = images.shape[-2:]
+    if H % patch_size or W % patch_size:
+        raise ValueError(
+            f"{where}: image height and width ({H}, {W}) must be multiples of patch_size={patch_size}"
+        )
+
+
+def patchify(images, patch_size):
+    """Cut images into non-overlapping square patches, flattened, in reading order.
+
+    images (B, C, H, W) -> patches (B, N, C * p * p) with N = (H / p) * (W / p).
+    Patch n is grid row n // (W / p), grid column n % (W / p) (left to right, then top to bottom);
+    inside a patch the values are ordered channel, row, column (the order of F.unfold).
+    """
+    _check_images(images, patch_size, "patchify")
+    B, C, H, W = images.shape
+    p = patch_size
+    # Split each spatial axis into (grid index, offset inside the patch), then bring the two grid
+    # axes forward: (B, C, H/p, p, W/p, p) -> (B, H/p, W/p, C, p, p).
+    grid = images.reshape(B, C, H // p, p, W // p, p).permute(0, 2, 4, 1, 3, 5)
+    return grid.reshape(B, (H // p) * (W // p), C * p * p)
+
+
+def unpatchify(patches, patch_size, image_size, channels=1):
+    """The inverse of patchify: (B, N, C * p * p) -> (B, C, H, W) with image_size = (H, W)."""
+    H, W = (image_size, image_size) if isinstance(image_size, int) else image_size
+    p = patch_size
+    if patches.dim() != 3 or patches.shape[1:] != (H // p * (W // p), channels * p * p):
+        raise ValueError(
+            f"unpatchify expects patches of shape (B, {H // p * (W // p)}, {channels * p * p}) for "
+            f"{channels}-channel {H}x{W} images and patch_size={p}, got {tuple(patches.shape)}"
+        )
+    B = patches.size(0)
+    grid = patches.reshape(B, H // p, W // p, channels, p, p).permute(0, 3, 1, 4, 2, 5)
+    return grid.reshape(B, channels, H, W)
+
+
+def add_cls_and_positions(tokens, cls_token, positions):
+    """Put the [CLS] vector in front of every sequence, then add one position vector per slot.
+
+    tokens (B, N, d), cls_token (d,) or (1, 1, d), positions (N + 1, d) or (1, N + 1, d)
+    -> (B, N + 1, d), row 0 being cls_token + positions[0].
+    """
+    if tokens.dim() != 3:
+        raise ValueError(f"add_cls_and_positions expects patch embeddings (B, N, d), got {tuple(tokens.shape)}")
+    B, N, d = tokens.shape
+    cls_token = cls_token.reshape(-1)
+    positions = positions.reshape(-1, positions.size(-1))
+    if cls_token.numel() != d or positions.shape != (N + 1, d):
+        raise ValueError(
+            f"for {N} patches of width {d} expected a cls_token of {d} values and positions of shape "
+            f"({N + 1}, {d}); got {tuple(cls_token.shape)} and {tuple(positions.shape)}"
+        )
+    cls = cls_token.expand(B, 1, d)  # the same learned vector for every image
+    return torch.cat([cls, tokens], dim=1) + positions  # (B, N + 1, d)
+
+
+class PatchEmbedding(nn.Module):
+    """images (B, C, H, W) -> (B, 1 + N, d_model): [CLS], then one projected vector per patch,
+    each plus its learned position. Learned rather than sinusoidal positions, as in ViT: the grid
+    is small and fixed, and the model can learn which patches are neighbours in 2-D."""
+
+    def __init__(self, image_size, patch_size, in_channels, d_model):
+        super().__init__()
+        if image_size % patch_size:
+            raise ValueError(f"image_size {image_size} must be a multiple of patch_size {patch_size}")
+        self.image_size, self.patch_size, self.in_channels = image_size, patch_size, in_channels
+        self.grid = image_size // patch_size
+        self.num_patches = self.grid ** 2
+        self.proj = nn.Linear(in_channels * patch_size ** 2, d_model)  # one shared linear map per patch
+        self.cls_token = nn.Parameter(torch.zeros(d_model))
+        self.positions = nn.Parameter(0.02 * torch.randn(self.num_patches + 1, d_model))
+
+    def forward(self, images):
+        expected = (self.in_channels, self.image_size, self.image_size)
+        if images.dim() != 4 or tuple(images.shape[1:]) != expected:
+            raise ValueError(f"PatchEmbedding expects images of shape (B, {', '.join(map(str, expected))}), "
+                             f"got {tuple(images.shape)}")
+        tokens = self.proj(patchify(images, self.patch_size))  # (B, N, d_model)
+        return add_cls_and_positions(tokens, self.cls_token, self.positions)  # (B, N + 1, d_model)
+
+
+@contextmanager
+def capture_attention(layers, which="self_attn"):
+    """Within the block, every forward pass through `layers` (e.g. encoder.layers) appends each
+    layer's attention weights (B, heads, Lq, Lk) to the list it yields; the outputs do not change.
+
+    which names the attention module inside each layer: "self_attn", or "cross_attn" in a DecoderLayer.
+    """
+    captured = []
+
+    def hook(module, args, kwargs, output):
+        # Recompute this attention with need_weights=True; .forward skips hooks, so no recursion.
+        _, weights = module.forward(*args, **{**kwargs, "need_weights": True})
+        captured.append(weights.detach())
+
+    handles = [getattr(layer, which).register_forward_hook(hook, with_kwargs=True) for layer in layers]
+    try:
+        yield captured
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+class ViT(nn.Module):
+    """Patch embedding -> pre-norm utils.Encoder -> a linear head on the [CLS] position.
+
+    images (B, C, H, W) -> logits (B, num_classes). Pre-norm and GELU, as in ViT.
+    """
+
+    def __init__(self, image_size, patch_size, num_classes, in_channels=1, d_model=64, num_heads=4,
+                 num_layers=3, d_ff=128, dropout=0.0):
+        super().__init__()
+        self.embed = PatchEmbedding(image_size, patch_size, in_channels, d_model)
+        self.encoder = Encoder(num_layers, d_model, num_heads, d_ff, dropout=dropout, norm_first=True,
+                               activation="gelu")
+        self.head = nn.Linear(d_model, num_classes)
+
+    def features(self, images):
+        """The encoder's output at [CLS]: (B, d_model), a summary of the whole image."""
+        return self.encoder(self.embed(images))[:, 0]
+
+    def forward(self, images):
+        return self.head(self.features(images))
+
+    @torch.no_grad()
+    def cls_attention(self, images, layer=-1):
+        """Where [CLS] looks in one layer, averaged over heads, laid out on the patch grid.
+
+        images (B, C, H, W) -> (B, grid, grid); each map sums to 1 minus the weight [CLS] gives itself.
+        """
+        was_training = self.training
+        self.eval()
+        try:
+            with capture_attention(self.encoder.layers) as weights:
+                self(images)
+        finally:
+            self.train(was_training)
+        cls_row = weights[layer][:, :, 0, 1:].mean(dim=1)  # (B, N): query [CLS], keys = the patches
+        g = self.embed.grid
+        return cls_row.reshape(-1, g, g)
