@@ -7,7 +7,9 @@
 2. Training: one optimiser step (forward, loss, backward, AdamW) of utils.GPT divided by the same
    model whose blocks are nn.TransformerEncoderLayer (pre-norm, GELU) run with a causal mask.
    Both share the embeddings, final LayerNorm and tied head. Target: ratio <= 1.10.
-Runs are interleaved (ours, theirs, ours, ...) so that a busy machine slows both alike.
+Runs are interleaved (ours, theirs, ours, ...) so that a busy machine slows both alike. On a CPU
+shared with other jobs, PyTorch's worker threads wait for each other and timings swing wildly;
+--threads 1 then gives steadier numbers.
 """
 import argparse
 import statistics
@@ -140,7 +142,7 @@ def main():
     parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: utils.get_device())")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--vocab", type=int, default=2048)
-    parser.add_argument("--d-model", type=int, default=128)
+    parser.add_argument("--d-model", type=int, default=256)
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--prompt", type=int, default=16)

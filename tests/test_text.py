@@ -265,3 +265,12 @@ def test_mlm_loss_scores_only_the_chosen_positions():
     logits = model.weight[inputs]
     expected = (-F.log_softmax(logits[0, 2], -1)[4] - F.log_softmax(logits[2, 5], -1)[7]) / 2
     torch.testing.assert_close(mlm_loss(model, (inputs, labels)), expected)
+
+
+def test_mlm_loss_on_a_masked_lm_computes_only_the_chosen_logits():
+    from utils.models import MaskedLM
+
+    model = MaskedLM(40, 12, d_model=16, num_heads=2, num_layers=1, d_ff=32)
+    inputs, labels = mask_tokens(torch.randint(2, 40, (3, 12)), 1, 40, 0.3, (0, 1), torch.Generator().manual_seed(0))
+    full = F.cross_entropy(model(inputs).flatten(0, 1), labels.flatten(), ignore_index=IGNORE_INDEX)
+    torch.testing.assert_close(mlm_loss(model, (inputs, labels)), full)

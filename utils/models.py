@@ -134,6 +134,12 @@ class TokenPositionEmbedding(nn.Module):
         return self.dropout(self.token(idx) + self.position(positions))  # (B, T, d_model)
 
 
+def _check_sizes(**sizes):
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
 def _init_language_model(model, num_layers):
     """GPT-2's initialisation: N(0, 0.02) weights, zero biases, and the projections that write into
     the residual stream scaled by 1/sqrt(2 * num_layers), so the stream's variance does not grow
@@ -148,21 +154,42 @@ def _init_language_model(model, num_layers):
 
 
 class LayerKVCache:
-    """One layer's keys and values so far, (B, num_heads, length, head_dim) each, or None when empty."""
+    """One layer's keys and values so far, each (B, num_heads, length, head_dim).
+
+    Like a Python list, the storage over-allocates (it doubles when full), so that adding a token
+    writes one slot instead of copying every earlier key with torch.cat at each step.
+    """
 
     def __init__(self):
-        self.keys = self.values = None
+        self.length = 0
+        self._keys = self._values = None  # (B, H, capacity, hd) buffers, filled up to self.length
 
     def __len__(self):
-        return 0 if self.keys is None else self.keys.size(2)
+        return self.length
+
+    @property
+    def keys(self):
+        return None if self._keys is None else self._keys[:, :, :self.length]
+
+    @property
+    def values(self):
+        return None if self._values is None else self._values[:, :, :self.length]
 
     def append(self, k, v):
         """Add the new tokens' k, v (B, H, T_new, hd); return every key and value so far (B, H, T, hd)."""
-        if self.keys is not None:
-            k = torch.cat([self.keys, k], dim=2)
-            v = torch.cat([self.values, v], dim=2)
-        self.keys, self.values = k, v
-        return k, v
+        end = self.length + k.size(2)
+        if self._keys is None or end > self._keys.size(2):
+            B, H, _, hd = k.shape
+            capacity = max(16, 2 * end)
+            keys, values = k.new_empty(B, H, capacity, hd), v.new_empty(B, H, capacity, hd)
+            if self.length:
+                keys[:, :, :self.length] = self.keys
+                values[:, :, :self.length] = self.values
+            self._keys, self._values = keys, values
+        self._keys[:, :, self.length:end] = k
+        self._values[:, :, self.length:end] = v
+        self.length = end
+        return self.keys, self.values
 
 
 class KVCache:
@@ -204,6 +231,9 @@ class GPTBlock(EncoderLayer):
         if T_new == T:
             # No past: the usual lower triangle. is_causal lets the fused kernel skip the masked half.
             out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
+        elif T_new == 1:
+            # One new token, the last one: it may see every cached key and itself, so no mask at all.
+            out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)
         else:
             # New query i sits at position T - T_new + i and may see keys 0 .. T - T_new + i.
             mask = torch.ones(T_new, T, dtype=torch.bool, device=x.device).tril(diagonal=T - T_new)
@@ -263,10 +293,8 @@ class GPT(nn.Module):
 
     def __init__(self, vocab_size, block_size, d_model, num_heads, num_layers, d_ff, dropout=0.0):
         super().__init__()
-        for name, value in (("vocab_size", vocab_size), ("block_size", block_size), ("d_model", d_model),
-                            ("num_heads", num_heads), ("num_layers", num_layers), ("d_ff", d_ff)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        _check_sizes(vocab_size=vocab_size, block_size=block_size, d_model=d_model, num_heads=num_heads,
+                     num_layers=num_layers, d_ff=d_ff)
         self.block_size = block_size
         self.embed = TokenPositionEmbedding(vocab_size, block_size, d_model, dropout)
         self.blocks = nn.ModuleList(GPTBlock(d_model, num_heads, d_ff, dropout) for _ in range(num_layers))
@@ -341,6 +369,8 @@ class MaskedLM(nn.Module):
 
     def __init__(self, vocab_size, block_size, d_model, num_heads, num_layers, d_ff, dropout=0.0):
         super().__init__()
+        _check_sizes(vocab_size=vocab_size, block_size=block_size, d_model=d_model, num_heads=num_heads,
+                     num_layers=num_layers, d_ff=d_ff)
         self.block_size = block_size
         self.embed = TokenPositionEmbedding(vocab_size, block_size, d_model, dropout)
         self.encoder = Encoder(num_layers, d_model, num_heads, d_ff, dropout, norm_first=True, activation="gelu")

@@ -409,8 +409,17 @@ def mlm_batches(data, block_size, batch_size, tokenizer, mask_prob=0.15, seed=0,
 
 
 def mlm_loss(model, batch):
-    """Cross-entropy at the masked positions only (labels == IGNORE_INDEX elsewhere)."""
+    """Cross-entropy at the chosen positions only (labels == IGNORE_INDEX elsewhere).
+
+    A model with `hidden` and `lm_head` (utils.MaskedLM) gets its output layer applied to the chosen
+    positions alone, as BERT implementations do: the other positions' logits would be thrown away,
+    and with a large vocabulary they are a good part of the work.
+    """
     inputs, labels = batch
+    if hasattr(model, "hidden") and hasattr(model, "lm_head"):
+        chosen = labels != IGNORE_INDEX  # (B, T)
+        logits = model.lm_head(model.hidden(inputs)[chosen])  # (n_chosen, V)
+        return F.cross_entropy(logits, labels[chosen])
     logits = model(inputs)
     return F.cross_entropy(logits.reshape(-1, logits.size(-1)), labels.reshape(-1), ignore_index=IGNORE_INDEX)
 
