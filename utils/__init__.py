@@ -2,13 +2,16 @@
 
 Each lesson lets the learner build a piece by hand, checks it, then uses the version here.
 """
+# The marker that tells this library from any other module named `utils` (course_setup.py checks it).
+__course__ = "transformers-from-first-principles"
+
 from .alignment import aligned_words, alignment, alignment_accuracy, cross_attention_weights, decoder_attention_weights
 from .attention import MultiHeadAttention, causal_mask, padding_mask, scaled_dot_product_attention
 from .audio import LogMelSpectrogram, SpeechToText, character_error_rate, frame_signal, log_mel_spectrogram
 from .contrastive import CLIP, clip_loss, zero_shot_predict
 from .data import Vocab, make_translation_corpus, seq2seq_loss, translation_batches, word_translations
 from .decoding import beam_search, sequence_log_prob, translate
-from .device import get_device, seed_everything
+from .device import configure_threads, default_threads, get_device, seed_everything, usable_cpus
 from .layers import Decoder, DecoderLayer, Encoder, EncoderLayer, FeedForward
 from .models import GPT, KVCache, MaskedLM, TokenEmbedding, Transformer, next_token_probs
 from .pipelines import available_tasks, pipeline, register_task
@@ -25,7 +28,7 @@ __all__ = [
     "FeedForward", "EncoderLayer", "DecoderLayer", "Encoder", "Decoder",
     "TokenEmbedding", "Transformer", "GPT", "MaskedLM", "KVCache", "next_token_probs",
     "load_text_corpus", "get_batch", "mask_tokens",
-    "get_device", "seed_everything",
+    "get_device", "seed_everything", "configure_threads", "default_threads", "usable_cpus",
     "train", "evaluate", "accuracy", "History", "warmup_cosine",
     "load_minilm",
     "Vocab", "make_translation_corpus", "translation_batches", "seq2seq_loss", "word_translations",
