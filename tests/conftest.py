@@ -1,6 +1,12 @@
 import pytest
 import torch
 
+import utils
+
+# As in the lessons: one CPU left for other work, so that a busy machine (CI beside other jobs, the
+# notebooks these tests start) does not stall PyTorch's threads. OMP_NUM_THREADS overrides it.
+utils.configure_threads()
+
 
 def accelerators():
     """The non-CPU devices present on this machine (tests on them are skipped elsewhere)."""

@@ -25,7 +25,12 @@ def run_setup_cell(folder, before=""):
     return subprocess.run([sys.executable, str(script)], cwd=folder, capture_output=True, text=True, timeout=300)
 
 
-@pytest.mark.parametrize("shadow", ["utils.py", "utils/__init__.py", "utils/notes.txt"],
+# Each test starts a Python that imports torch (seconds): the quick loop keeps the commonest case only.
+SLOW = pytest.mark.slow
+
+
+@pytest.mark.parametrize("shadow", ["utils.py", pytest.param("utils/__init__.py", marks=SLOW),
+                                    pytest.param("utils/notes.txt", marks=SLOW)],
                          ids=["module", "package", "namespace-folder"])
 def test_a_learners_utils_beside_the_lesson_does_not_break_it(tmp_path, shadow):
     path = tmp_path / shadow
@@ -38,6 +43,7 @@ def test_a_learners_utils_beside_the_lesson_does_not_break_it(tmp_path, shadow):
     assert f"would have loaded {named}" in result.stdout, f"the learner is not told what shadows utils:\n{result.stdout}"
 
 
+@SLOW
 def test_a_learners_utils_imported_before_the_setup_cell_is_replaced(tmp_path):
     (tmp_path / "utils.py").write_text("LEARNER = True\n")
     result = run_setup_cell(tmp_path, before="import utils\nassert utils.LEARNER\n")
@@ -45,6 +51,7 @@ def test_a_learners_utils_imported_before_the_setup_cell_is_replaced(tmp_path):
     assert "lesson ok" in result.stdout
 
 
+@SLOW
 def test_without_a_shadow_the_setup_cell_says_nothing_about_it(tmp_path):
     result = run_setup_cell(tmp_path)
     assert result.returncode == 0, result.stderr
@@ -52,6 +59,7 @@ def test_without_a_shadow_the_setup_cell_says_nothing_about_it(tmp_path):
     assert "device: cpu" in result.stdout and "CPU threads:" in result.stdout
 
 
+@SLOW
 def test_the_setup_cell_prints_the_thread_count_it_set(tmp_path):
     result = run_setup_cell(tmp_path, before="import os\nos.environ['OMP_NUM_THREADS'] = '1'\n")
     assert "CPU threads: 1 (from OMP_NUM_THREADS)" in result.stdout, result.stdout + result.stderr

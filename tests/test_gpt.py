@@ -221,6 +221,7 @@ def test_sample_next_token_follows_the_distribution():
 
 # -------------------------------------------------------------------------------- learning
 
+@pytest.mark.slow  # trains to convergence: part of the full run, not the quick loop
 def test_gpt_learns_to_continue_a_repeating_text():
     seed_everything(0)
     pattern = torch.tensor([3, 7, 1, 4, 1, 5, 9, 2, 6])
@@ -272,6 +273,7 @@ def test_masked_lm_equals_torch_encoder_without_mask():
     torch.testing.assert_close(model(idx), expected, atol=1e-5, rtol=1e-4)
 
 
+@pytest.mark.slow  # trains to convergence: part of the full run, not the quick loop
 def test_masked_lm_learns_to_fill_a_blank():
     # Sequences "a b a b ..." with random a, b: a blank is recoverable from either neighbour.
     seed_everything(0)

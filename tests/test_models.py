@@ -57,6 +57,7 @@ def test_decoder_is_causal():
     assert not torch.allclose(a[:, 2:], b[:, 2:])
 
 
+@pytest.mark.slow  # trains to convergence: part of the full run, not the quick loop
 def test_overfits_copy_task_and_greedy_decodes():
     seed_everything(0)
     model = Transformer(12, 12, d_model=64, num_heads=4, num_layers=2, d_ff=128, dropout=0.0, max_len=16)

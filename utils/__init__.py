@@ -19,7 +19,7 @@ from .positional import PositionalEncoding, sinusoidal_positional_encoding
 from .pretrained import load_minilm
 from .text import get_batch, load_text_corpus, mask_tokens
 from .training import History, accuracy, evaluate, train, warmup_cosine
-from .translator import Translator, exact_match, train_translator
+from .translator import Translator, exact_match, load_translator, train_translator
 from .vision import PatchEmbedding, ViT, add_cls_and_positions, patchify
 
 __all__ = [
@@ -33,7 +33,7 @@ __all__ = [
     "load_minilm",
     "Vocab", "make_translation_corpus", "translation_batches", "seq2seq_loss", "word_translations",
     "beam_search", "sequence_log_prob", "translate",
-    "Translator", "train_translator", "exact_match",
+    "Translator", "train_translator", "load_translator", "exact_match",
     "cross_attention_weights", "decoder_attention_weights", "alignment", "aligned_words", "alignment_accuracy",
     "pipeline", "register_task", "available_tasks",
     "patchify", "add_cls_and_positions", "PatchEmbedding", "ViT", "clip_loss", "zero_shot_predict", "CLIP",

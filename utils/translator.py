@@ -17,7 +17,7 @@ class Translator:
     tgt_vocab: Vocab
     train_pairs: list
     test_pairs: list
-    history: History
+    history: History = None  # None when the weights were loaded, not trained here
 
     def __call__(self, sentence, method="greedy", **kwargs):
         """French -> English, see utils.translate."""
@@ -57,3 +57,21 @@ def train_translator(seed=0, steps=300, n_train=10_000, n_test=500, batch_size=6
     history = train(model, batches, seq2seq_loss, steps=steps, lr=lr, progress=progress, desc="translator",
                     eval_fn=eval_fn, eval_every=eval_every)
     return Translator(model, src_vocab, tgt_vocab, train_pairs, test_pairs, history)
+
+
+def load_translator(device=None):
+    """A translator trained by train_translator() with its defaults, from the weights that ship with the
+    course (utils/assets, made by tools/train_heads.py), so a later lesson need not train it again.
+
+    Trains and caches it only if no usable weights are found. The data and vocabularies are rebuilt
+    from the same seed, so `test_pairs` are the held-out sentences the shipped model never saw.
+    """
+    from .hub import TRANSLATOR, load_model  # hub builds its own recipes from this module
+
+    loaded = load_model("course/transformer-fr-en", device=device)
+    src_vocab, tgt_vocab = loaded.tokenizer
+    train_pairs, test_pairs = make_translation_corpus(TRANSLATOR["n_train"], TRANSLATOR["n_test"], seed=TRANSLATOR["seed"])
+    if Vocab(fr for fr, _ in train_pairs).itos != src_vocab.itos:
+        raise RuntimeError("the shipped translator's vocabulary no longer matches utils.data's corpus; "
+                           "rebuild the weights with `python tools/train_heads.py`")
+    return Translator(loaded.model, src_vocab, tgt_vocab, train_pairs, test_pairs)
