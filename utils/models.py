@@ -215,8 +215,8 @@ class GPTBlock(EncoderLayer):
     cached keys and values plus their own.
     """
 
-    def __init__(self, d_model, num_heads, d_ff, dropout=0.0):
-        super().__init__(d_model, num_heads, d_ff, dropout, norm_first=True, activation="gelu")
+    def __init__(self, d_model, num_heads, d_ff, dropout=0.0, activation="gelu"):
+        super().__init__(d_model, num_heads, d_ff, dropout, norm_first=True, activation=activation)
 
     def causal_self_attention(self, x, cache=None):
         """x (B, T_new, d_model), cache a LayerKVCache or None -> (B, T_new, d_model)."""
@@ -289,15 +289,19 @@ class GPT(nn.Module):
     the model's guess for token t+1, made from tokens 0..t only (causal self-attention).
     Learned positions, pre-norm GPTBlocks, a final LayerNorm, and an LM head that shares its weights
     with the token embedding (weight tying: one matrix both reads and writes tokens).
+
+    activation: "gelu" (exact) by default; "gelu_tanh" is the approximation GPT-2's checkpoints use.
     """
 
-    def __init__(self, vocab_size, block_size, d_model, num_heads, num_layers, d_ff, dropout=0.0):
+    def __init__(self, vocab_size, block_size, d_model, num_heads, num_layers, d_ff, dropout=0.0,
+                 activation="gelu"):
         super().__init__()
         _check_sizes(vocab_size=vocab_size, block_size=block_size, d_model=d_model, num_heads=num_heads,
                      num_layers=num_layers, d_ff=d_ff)
         self.block_size = block_size
         self.embed = TokenPositionEmbedding(vocab_size, block_size, d_model, dropout)
-        self.blocks = nn.ModuleList(GPTBlock(d_model, num_heads, d_ff, dropout) for _ in range(num_layers))
+        self.blocks = nn.ModuleList(GPTBlock(d_model, num_heads, d_ff, dropout, activation)
+                                    for _ in range(num_layers))
         self.norm = nn.LayerNorm(d_model)
         self.lm_head = nn.Linear(d_model, vocab_size, bias=False)
         _init_language_model(self, num_layers)

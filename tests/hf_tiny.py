@@ -1,0 +1,38 @@
+"""Tiny randomly initialised Hugging Face checkpoints, saved to a folder: the tests' stand-ins for the
+real ones, built offline from a config (nothing is downloaded)."""
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"  # before any Hugging Face import: never try the network
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+import torch  # noqa: E402
+
+WORDS = ("the cat sat on a mat and the dog ran to it while birds sang once upon time new phone is "
+         "awesome terrible machine learning fascinating love hate film great bad").split()
+
+
+def corpus(n=200, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return [" ".join(WORDS[i] for i in torch.randint(0, len(WORDS), (8,), generator=g).tolist()) for _ in range(n)]
+
+
+def byte_level_tokenizer(vocab_size, special="<|endoftext|>"):
+    """A GPT-2-style byte-level BPE tokenizer with exactly vocab_size tokens, trained on corpus()."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[special],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(corpus(), trainer)
+    assert tok.get_vocab_size() <= vocab_size
+    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=special, eos_token=special, unk_token=special)
+
+
+def save(model, folder, tokenizer=None):
+    model.save_pretrained(folder)
+    if tokenizer is not None:
+        tokenizer.save_pretrained(folder)
+    return folder

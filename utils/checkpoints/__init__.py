@@ -1,0 +1,13 @@
+"""Loaders that run real Hugging Face checkpoints in the course's own models (one module per family).
+
+    from utils.checkpoints import load_gpt2
+    model, tokenizer = load_gpt2("gpt2")   # utils.GPT with GPT-2's weights
+
+Each loader takes a local folder or a Hugging Face name (found in the Hugging Face cache, downloaded on
+first use when online), checks every tensor's name and shape, and raises a CheckpointError naming a
+tensor it cannot map.
+"""
+from .files import CheckpointError, checkpoint_folder
+from .gpt2 import load_gpt2
+
+__all__ = ["CheckpointError", "checkpoint_folder", "load_gpt2"]
