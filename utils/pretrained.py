@@ -36,13 +36,14 @@ class BertEmbeddings(nn.Module):
     Unlike the original Transformer, BERT *learns* one vector per position (up to max_len) instead
     of using sinusoids, and adds a segment ("token type") vector saying whether a token belongs to
     the first or the second sentence of a pair. A single sentence is all segment 0.
+    num_segments=0 leaves the segment embedding out, as DistilBERT does.
     """
 
     def __init__(self, vocab_size, d_model, max_len, num_segments, layer_norm_eps):
         super().__init__()
         self.token = nn.Embedding(vocab_size, d_model)
         self.position = nn.Embedding(max_len, d_model)
-        self.segment = nn.Embedding(num_segments, d_model)
+        self.segment = nn.Embedding(num_segments, d_model) if num_segments else None
         self.norm = nn.LayerNorm(d_model, eps=layer_norm_eps)
 
     def forward(self, input_ids, token_type_ids=None):
@@ -52,10 +53,12 @@ class BertEmbeddings(nn.Module):
                 f"sequence of length {L} is longer than the {self.position.num_embeddings} "
                 "positions this model has learned"
             )
-        if token_type_ids is None:
-            token_type_ids = torch.zeros_like(input_ids)
         positions = torch.arange(L, device=input_ids.device)  # (L,), the same for every sentence
-        x = self.token(input_ids) + self.position(positions) + self.segment(token_type_ids)  # (B, L, d)
+        x = self.token(input_ids) + self.position(positions)  # (B, L, d)
+        if self.segment is not None:
+            if token_type_ids is None:
+                token_type_ids = torch.zeros_like(input_ids)
+            x = x + self.segment(token_type_ids)
         return self.norm(x)
 
 

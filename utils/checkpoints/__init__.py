@@ -8,6 +8,7 @@ first use when online), checks every tensor's name and shape, and raises a Check
 tensor it cannot map.
 """
 from .files import CheckpointError, checkpoint_folder
+from .bert import BertClassifier, load_bert_classifier
 from .gpt2 import load_gpt2
 
-__all__ = ["CheckpointError", "checkpoint_folder", "load_gpt2"]
+__all__ = ["CheckpointError", "checkpoint_folder", "load_gpt2", "BertClassifier", "load_bert_classifier"]
