@@ -556,6 +556,16 @@ def register_task(name, pipeline_class, default_model, models=None, description=
     TASKS[name] = Task(name, pipeline_class, default_model, models, description)
 
 
+def _checkpoint_pipeline(name, model, device, batch_size, **kwargs):
+    from .checkpoints.tasks import checkpoint_pipeline
+
+    try:
+        return checkpoint_pipeline(name, model, as_device(device), batch_size, **kwargs)
+    except FileNotFoundError as err:
+        offline = f"; offline models: {', '.join(TASKS[name].models)}" if name in TASKS else ""
+        raise ValueError(f"{name!r} has no model {model!r}: {err}{offline}") from err
+
+
 def available_tasks():
     """The names utils.pipeline accepts, aliases included, sorted."""
     return sorted(set(TASKS) | set(TASK_ALIASES))
@@ -568,10 +578,14 @@ def pipeline(task, model=None, device=None, batch_size=None, **kwargs):
     best device here), "cpu", "cuda", "mps", a torch.device or -1/0/1... batch_size: inputs per batch.
     Other keyword arguments become defaults for every call (e.g. max_new_tokens=30).
     The first time a model is needed, utils.hub trains it (seconds) and caches it.
+    model may also be a Hugging Face checkpoint, a folder or a name ("gpt2"; from the Hugging Face cache,
+    downloaded when online): utils.checkpoints runs it in the course's own model (see utils.checkpoints.tasks).
     """
     if not isinstance(task, str):
         raise ValueError(f"task must be a str, one of {', '.join(available_tasks())}; got {type(task).__name__}")
     name = TASK_ALIASES.get(task, task)
+    if model is not None and model not in (TASKS[name].models if name in TASKS else ()):
+        return _checkpoint_pipeline(name, model, device, batch_size, **kwargs)
     if name not in TASKS:
         hint = ""
         if task.startswith("translation"):
