@@ -10,5 +10,6 @@ tensor it cannot map.
 from .files import CheckpointError, checkpoint_folder
 from .bert import BertClassifier, load_bert_classifier
 from .gpt2 import load_gpt2
+from .marian import load_marian
 
-__all__ = ["CheckpointError", "checkpoint_folder", "load_gpt2", "BertClassifier", "load_bert_classifier"]
+__all__ = ["CheckpointError", "checkpoint_folder", "load_gpt2", "BertClassifier", "load_bert_classifier", "load_marian"]
