@@ -54,3 +54,23 @@ def wordpiece_tokenizer(vocab_size=120):
         special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))])
     return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]",
                                    sep_token="[SEP]", mask_token="[MASK]", model_max_length=64)
+
+
+def marian_tokenizer(folder, vocab_size=48):
+    """A MarianTokenizer (SentencePiece for both languages) trained on corpus(); its files go to folder.
+    Ids: </s> = 0, <unk> = 1, the pieces, then <pad> last, as in opus-mt."""
+    import json
+
+    import sentencepiece as spm
+    from transformers import MarianTokenizer
+
+    spm.SentencePieceTrainer.train(sentence_iterator=iter(corpus()), model_prefix=str(folder / "source"),
+                                   vocab_size=vocab_size, character_coverage=1.0, model_type="unigram",
+                                   bos_id=-1, eos_id=-1, unk_id=0, pad_id=-1, minloglevel=2)
+    (folder / "target.model").write_bytes((folder / "source.model").read_bytes())
+    sp = spm.SentencePieceProcessor(model_file=str(folder / "source.model"))
+    pieces = [sp.id_to_piece(i) for i in range(sp.get_piece_size()) if sp.id_to_piece(i) != "<unk>"]
+    vocab = {"</s>": 0, "<unk>": 1, **{p: i + 2 for i, p in enumerate(pieces)}}
+    vocab["<pad>"] = len(vocab)
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    return MarianTokenizer(str(folder / "source.model"), str(folder / "target.model"), str(folder / "vocab.json"))

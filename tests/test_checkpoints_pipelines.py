@@ -59,3 +59,41 @@ def test_a_checkpoint_of_another_family_or_task_is_refused(gpt2_folder):
         utils.pipeline("summarization", model=str(gpt2_folder))
     with pytest.raises(ValueError, match="not in the Hugging Face cache"):
         utils.pipeline("text-generation", model="course-tests/no-such-model")
+
+
+@pytest.fixture(scope="module")
+def marian_folder(tmp_path_factory):
+    pytest.importorskip("sentencepiece", reason="MarianTokenizer needs sentencepiece")
+    from hf_tiny import marian_tokenizer
+
+    folder = tmp_path_factory.mktemp("marian")
+    tokenizer = marian_tokenizer(folder)
+    vocab = len(tokenizer.get_vocab())
+    torch.manual_seed(0)
+    config = transformers.MarianConfig(vocab_size=vocab, decoder_vocab_size=vocab, d_model=32, encoder_layers=2,
+                                       decoder_layers=2, encoder_attention_heads=4, decoder_attention_heads=4,
+                                       encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=64,
+                                       activation_function="swish", scale_embedding=True,
+                                       pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
+                                       decoder_start_token_id=tokenizer.pad_token_id, forced_eos_token_id=None,
+                                       )
+    hf = transformers.MarianMTModel(config).eval()
+    # opus-mt's generation settings: never write <pad>; here a short max_length keeps the test quick.
+    hf.generation_config.bad_words_ids = [[tokenizer.pad_token_id]]
+    hf.generation_config.max_length = 16
+    return save(hf, folder, tokenizer), hf, tokenizer
+
+
+def test_translation_equals_tokenizer_generate_decode(marian_folder):
+    # transformers 5 has no translation pipeline: the reference is its three steps, greedy.
+    folder, hf, tokenizer = marian_folder
+    ours = utils.pipeline("translation_en_to_fr", model=str(folder), device="cpu")
+    batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
+    ids = hf.generate(**batch, num_beams=1, do_sample=False)  # the checkpoint's settings: max_length 16
+    assert ids.size(1) == 16
+    reference = [{"translation_text": t} for t in tokenizer.batch_decode(ids, skip_special_tokens=True)]
+    assert ours(TEXTS) == reference
+    assert ours(TEXTS[0]) == [reference[0]]
+    shorter = hf.generate(**batch, num_beams=1, do_sample=False, max_length=6)
+    assert ours(TEXTS, max_length=6) == [{"translation_text": t}
+                                         for t in tokenizer.batch_decode(shorter, skip_special_tokens=True)]

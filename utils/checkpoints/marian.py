@@ -68,8 +68,11 @@ def marian_generation(folder, config):
     if path.is_file():
         settings.update(json.loads(path.read_text()))
     banned = [ids[0] for ids in settings.get("bad_words_ids") or [] if len(ids) == 1]
+    # transformers' max_length counts the start token (and defaults to 20); greedy_decode's max_len does not.
+    # Either way the target cannot outgrow the position table.
+    max_length = min(settings.get("max_length") or 20, config["max_position_embeddings"])
     return dict(bos_id=settings.get("decoder_start_token_id", config["pad_token_id"]),
-                eos_id=settings["eos_token_id"], max_len=settings.get("max_length") or 512, suppress_ids=banned)
+                eos_id=settings["eos_token_id"], max_len=max_length - 1, suppress_ids=banned)
 
 
 def load_marian(name_or_path="Helsinki-NLP/opus-mt-en-fr", device=None, download=None):

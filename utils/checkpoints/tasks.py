@@ -6,9 +6,46 @@ course model; the checkpoint's own tokenizer or feature extractor (transformers'
 its models) turns inputs into tensors.
 """
 from .. import pipelines as P
+from ..decoding import beam_search
 from .bert import load_bert_classifier
 from .files import checkpoint_folder, read_config
 from .gpt2 import load_gpt2
+from .marian import load_marian
+
+
+class CheckpointTranslationPipeline(P.Pipeline):
+    """A sentence -> [{"translation_text"}], by a MarianMT checkpoint in utils.Transformer.
+
+    The checkpoint's own tokenizer (SentencePiece) cuts the text; greedy decoding (num_beams=1, with
+    the checkpoint's start, end and banned tokens) or the course's beam search writes the translation;
+    max_length caps its length, the start token included, as in transformers (default: the checkpoint's).
+    """
+
+    task = "translation"
+    parameters = {"num_beams": 1, "max_length": None}
+    default_batch_size = 8
+
+    def validate(self, params):
+        for name in ("num_beams", "max_length"):
+            value = params[name]
+            if (value is not None or name == "num_beams") and (isinstance(value, bool) or not isinstance(value, int)
+                                                                or value < 1):
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+
+    def preprocess(self, batch, **params):
+        return self.tokenizer(batch, padding=True, truncation=True, return_tensors="pt").input_ids.to(self.device)
+
+    def _forward(self, src, num_beams=1, max_length=None, **params):
+        settings = {**self.model.generation, **({"max_len": max_length - 1} if max_length else {})}
+        if num_beams == 1:
+            return self.model.greedy_decode(src, **settings)
+        return beam_search(self.model, src, settings["bos_id"], settings["eos_id"], settings["max_len"], num_beams)
+
+    def postprocess(self, ids, **params):
+        return [[{"translation_text": text}] for text in self.tokenizer.batch_decode(ids, skip_special_tokens=True)]
+
+    def format_list(self, results):
+        return [r[0] for r in results]  # a list of sentences -> one dict per sentence
 
 
 def _classifier(folder, device):
@@ -21,16 +58,23 @@ def _generator(folder, device):
     return load_gpt2(folder, device)
 
 
+def _translator(folder, device):
+    return load_marian(folder, device)
+
+
 # task -> {model_type: (builder(folder, device) -> (model, tokenizer), Pipeline class)}
 CHECKPOINT_TASKS = {
     "sentiment-analysis": {"bert": (_classifier, P.TextClassificationPipeline),
                            "distilbert": (_classifier, P.TextClassificationPipeline)},
     "text-generation": {"gpt2": (_generator, P.TextGenerationPipeline)},
+    "translation": {"marian": (_translator, CheckpointTranslationPipeline)},  # also translation_xx_to_yy
 }
 
 
 def checkpoint_pipeline(task, model, device, batch_size=None, download=None, **kwargs):
     """The Pipeline for `task` around the checkpoint `model` (a folder or a Hugging Face name)."""
+    if task.startswith("translation"):  # translation_en_to_fr: the checkpoint knows its languages
+        task = "translation"
     if task not in CHECKPOINT_TASKS:
         raise ValueError(f"task {task!r} cannot run a checkpoint; tasks that can: {', '.join(sorted(CHECKPOINT_TASKS))}")
     folder = checkpoint_folder(model, download)
