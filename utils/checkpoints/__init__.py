@@ -11,5 +11,6 @@ from .files import CheckpointError, checkpoint_folder
 from .bert import BertClassifier, load_bert_classifier
 from .gpt2 import load_gpt2
 from .marian import load_marian
+from .vit import load_vit
 
-__all__ = ["CheckpointError", "checkpoint_folder", "load_gpt2", "BertClassifier", "load_bert_classifier", "load_marian"]
+__all__ = ["CheckpointError", "checkpoint_folder", "load_gpt2", "BertClassifier", "load_bert_classifier", "load_marian", "load_vit"]
