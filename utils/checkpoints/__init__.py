@@ -7,10 +7,12 @@ Each loader takes a local folder or a Hugging Face name (found in the Hugging Fa
 first use when online), checks every tensor's name and shape, and raises a CheckpointError naming a
 tensor it cannot map.
 """
-from .files import CheckpointError, checkpoint_folder
 from .bert import BertClassifier, load_bert_classifier
+from .clip import load_clip
+from .files import CheckpointError, checkpoint_folder
 from .gpt2 import load_gpt2
 from .marian import load_marian
 from .vit import load_vit
 
-__all__ = ["CheckpointError", "checkpoint_folder", "load_gpt2", "BertClassifier", "load_bert_classifier", "load_marian", "load_vit"]
+__all__ = ["CheckpointError", "checkpoint_folder", "load_gpt2", "BertClassifier", "load_bert_classifier",
+           "load_marian", "load_vit", "load_clip"]
