@@ -13,6 +13,8 @@ from .files import CheckpointError, checkpoint_folder
 from .gpt2 import load_gpt2
 from .marian import load_marian
 from .vit import load_vit
+from .whisper import load_whisper
 
 __all__ = ["CheckpointError", "checkpoint_folder", "load_gpt2", "BertClassifier", "load_bert_classifier",
-           "load_marian", "load_vit", "load_clip"]
+           "load_marian", "load_vit", "load_clip",
+           "load_whisper"]
