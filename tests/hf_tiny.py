@@ -74,3 +74,28 @@ def marian_tokenizer(folder, vocab_size=48):
     vocab["<pad>"] = len(vocab)
     (folder / "vocab.json").write_text(json.dumps(vocab))
     return MarianTokenizer(str(folder / "source.model"), str(folder / "target.model"), str(folder / "vocab.json"))
+
+
+def clip_tokenizer(vocab_size=150):
+    """A CLIP-style tokenizer: byte-level BPE, <|startoftext|> text <|endoftext|>, padded with <|endoftext|>."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    start, end = "<|startoftext|>", "<|endoftext|>"
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.train_from_iterator(corpus(), trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[start, end],
+                                                          initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tok.post_processor = processors.TemplateProcessing(single=f"{start} $A {end}",
+                                                       special_tokens=[(start, 0), (end, 1)])
+    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=start, eos_token=end, pad_token=end,
+                                   unk_token=end, model_max_length=64)
+
+
+def random_images(n, size=32, seed=0):
+    from PIL import Image
+
+    g = torch.Generator().manual_seed(seed)
+    return [Image.fromarray(torch.randint(0, 256, (size + 7 * i, size, 3), generator=g, dtype=torch.uint8).numpy())
+            for i in range(n)]

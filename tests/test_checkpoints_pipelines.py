@@ -97,3 +97,60 @@ def test_translation_equals_tokenizer_generate_decode(marian_folder):
     shorter = hf.generate(**batch, num_beams=1, do_sample=False, max_length=6)
     assert ours(TEXTS, max_length=6) == [{"translation_text": t}
                                          for t in tokenizer.batch_decode(shorter, skip_special_tokens=True)]
+
+
+@pytest.fixture(scope="module")
+def vit_folder(tmp_path_factory):
+    torch.manual_seed(0)
+    config = transformers.ViTConfig(image_size=32, patch_size=8, hidden_size=32, num_hidden_layers=2,
+                                    num_attention_heads=4, intermediate_size=64,
+                                    id2label={i: name for i, name in enumerate(["cat", "dog", "bird", "fish", "ant",
+                                                                                 "bee", "cow"])})
+    folder = save(transformers.ViTForImageClassification(config).eval(), tmp_path_factory.mktemp("vit"))
+    transformers.ViTImageProcessor(size={"height": 32, "width": 32}).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def clip_folder(tmp_path_factory):
+    from hf_tiny import clip_tokenizer
+
+    torch.manual_seed(0)
+    tokenizer = clip_tokenizer()
+    text = dict(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                num_attention_heads=4, max_position_embeddings=64, bos_token_id=0, eos_token_id=1, pad_token_id=1)
+    vision = dict(image_size=32, patch_size=8, hidden_size=48, intermediate_size=96, num_hidden_layers=2,
+                  num_attention_heads=4)
+    config = transformers.CLIPConfig(text_config=text, vision_config=vision, projection_dim=24)
+    folder = save(transformers.CLIPModel(config).eval(), tmp_path_factory.mktemp("clip"), tokenizer)
+    transformers.CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}) \
+        .save_pretrained(folder)
+    return folder
+
+
+def close_lists(ours, theirs):
+    if isinstance(ours, list):
+        return len(ours) == len(theirs) and all(close_lists(a, b) for a, b in zip(ours, theirs))
+    return ours["label"] == theirs["label"] and abs(ours["score"] - theirs["score"]) < 1e-4
+
+
+def test_image_classification_equals_transformers_pipeline(vit_folder):
+    from hf_tiny import random_images
+
+    images = random_images(3)
+    ours = utils.pipeline("image-classification", model=str(vit_folder), device="cpu")
+    theirs = transformers.pipeline("image-classification", model=str(vit_folder), device="cpu",
+                                   function_to_apply="softmax")
+    assert close_lists(ours(images[0]), theirs(images[0]))
+    assert close_lists(ours(images, top_k=2), theirs(images, top_k=2))
+
+
+def test_zero_shot_image_classification_equals_transformers_pipeline(clip_folder):
+    from hf_tiny import random_images
+
+    images = random_images(2)
+    labels = ["cat", "dog", "the new phone"]
+    ours = utils.pipeline("zero-shot-image-classification", model=str(clip_folder), device="cpu")
+    theirs = transformers.pipeline("zero-shot-image-classification", model=str(clip_folder), device="cpu")
+    assert close_lists(ours(images[0], candidate_labels=labels), theirs(images[0], candidate_labels=labels))
+    assert close_lists(ours(images, candidate_labels=labels), theirs(images, candidate_labels=labels))

@@ -134,13 +134,14 @@ def require(config, source, **expected):
 
 
 def load_preprocessor(folder, kind="tokenizer"):
-    """The checkpoint's own tokenizer ("tokenizer") or image/audio feature extractor ("processor"), via
-    `transformers`' preprocessing classes (never its models); None if the folder has none."""
+    """The checkpoint's own preprocessing, via `transformers` (never its models): kind "tokenizer",
+    "image" (image processor), "audio" (feature extractor) or "processor" (all of a model's together).
+    None if the folder has none: a checkpoint may hold weights only."""
     import transformers
 
+    auto = {"tokenizer": transformers.AutoTokenizer, "image": transformers.AutoImageProcessor,
+            "audio": transformers.AutoFeatureExtractor, "processor": transformers.AutoProcessor}[kind]
     try:
-        if kind == "tokenizer":
-            return transformers.AutoTokenizer.from_pretrained(str(folder))
-        return transformers.AutoProcessor.from_pretrained(str(folder))
-    except (OSError, ValueError, TypeError, ImportError):
+        return auto.from_pretrained(str(folder))
+    except (OSError, ValueError, KeyError):  # no such file in the folder (transformers says so in these ways)
         return None

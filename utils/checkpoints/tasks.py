@@ -8,9 +8,13 @@ its models) turns inputs into tensors.
 from .. import pipelines as P
 from ..decoding import beam_search
 from .bert import load_bert_classifier
-from .files import checkpoint_folder, read_config
+from .clip import load_clip
+from .files import checkpoint_folder, load_preprocessor, read_config
 from .gpt2 import load_gpt2
 from .marian import load_marian
+from .media import ImageClassificationPipeline, SpeechRecognitionPipeline, ZeroShotImageClassificationPipeline
+from .vit import load_vit
+from .whisper import load_whisper
 
 
 class CheckpointTranslationPipeline(P.Pipeline):
@@ -62,12 +66,29 @@ def _translator(folder, device):
     return load_marian(folder, device)
 
 
+def _image_classifier(folder, device):
+    return load_vit(folder, device)[0], {"image_processor": load_preprocessor(folder, "image")}
+
+
+def _zero_shot(folder, device):
+    return load_clip(folder, device)[0], {"image_processor": load_preprocessor(folder, "image"),
+                                          "tokenizer": load_preprocessor(folder)}
+
+
+def _speech(folder, device):
+    return load_whisper(folder, device)[0], {"feature_extractor": load_preprocessor(folder, "audio"),
+                                             "tokenizer": load_preprocessor(folder)}
+
+
 # task -> {model_type: (builder(folder, device) -> (model, tokenizer), Pipeline class)}
 CHECKPOINT_TASKS = {
     "sentiment-analysis": {"bert": (_classifier, P.TextClassificationPipeline),
                            "distilbert": (_classifier, P.TextClassificationPipeline)},
     "text-generation": {"gpt2": (_generator, P.TextGenerationPipeline)},
     "translation": {"marian": (_translator, CheckpointTranslationPipeline)},  # also translation_xx_to_yy
+    "image-classification": {"vit": (_image_classifier, ImageClassificationPipeline)},
+    "zero-shot-image-classification": {"clip": (_zero_shot, ZeroShotImageClassificationPipeline)},
+    "automatic-speech-recognition": {"whisper": (_speech, SpeechRecognitionPipeline)},
 }
 
 
