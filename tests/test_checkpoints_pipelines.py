@@ -154,3 +154,38 @@ def test_zero_shot_image_classification_equals_transformers_pipeline(clip_folder
     theirs = transformers.pipeline("zero-shot-image-classification", model=str(clip_folder), device="cpu")
     assert close_lists(ours(images[0], candidate_labels=labels), theirs(images[0], candidate_labels=labels))
     assert close_lists(ours(images, candidate_labels=labels), theirs(images, candidate_labels=labels))
+
+
+@pytest.fixture(scope="module")
+def whisper_folder(tmp_path_factory):
+    torch.manual_seed(0)
+    tokenizer = byte_level_tokenizer(300)
+    config = transformers.WhisperConfig(vocab_size=len(tokenizer), num_mel_bins=16, d_model=32, encoder_layers=2,
+                                        decoder_layers=2, encoder_attention_heads=4, decoder_attention_heads=4,
+                                        encoder_ffn_dim=64, decoder_ffn_dim=64, max_source_positions=50,
+                                        max_target_positions=40, pad_token_id=0, eos_token_id=0, bos_token_id=0,
+                                        decoder_start_token_id=5)
+    folder = save(transformers.WhisperForConditionalGeneration(config).eval(), tmp_path_factory.mktemp("whisper"),
+                  tokenizer)
+    # 1 s at 16 kHz -> 100 frames of 16 mel bands -> 50 encoder positions
+    transformers.WhisperFeatureExtractor(feature_size=16, chunk_length=1).save_pretrained(folder)
+    return folder
+
+
+def test_speech_recognition_equals_feature_extractor_generate_decode(whisper_folder):
+    # transformers' own ASR pipeline needs a WhisperTokenizer (its timestamp decoding), which cannot be built
+    # offline from nothing; the reference is its steps: features, greedy search, decoding.
+    g = torch.Generator().manual_seed(0)
+    waves = [0.1 * torch.randn(n, generator=g).numpy() for n in (16000, 9000, 4000)]
+    ours = utils.pipeline("automatic-speech-recognition", model=str(whisper_folder), device="cpu")
+    extractor = transformers.AutoFeatureExtractor.from_pretrained(whisper_folder)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(whisper_folder)
+    hf = transformers.WhisperForConditionalGeneration.from_pretrained(whisper_folder).eval()
+    features = extractor(waves, sampling_rate=16000, return_tensors="pt").input_features
+    ids = transformers.GenerationMixin.generate(hf, input_features=features, decoder_input_ids=torch.full((3, 1), 5),
+                                                max_new_tokens=30, do_sample=False, num_beams=1)
+    reference = [{"text": t} for t in tokenizer.batch_decode(ids, skip_special_tokens=True)]
+    assert ours(waves, max_new_tokens=30) == reference
+    assert ours({"raw": waves[1], "sampling_rate": 16000}, max_new_tokens=30) == reference[1]
+    with pytest.raises(ValueError, match="sampled at 16000 Hz"):
+        ours({"raw": waves[1], "sampling_rate": 8000})
