@@ -46,11 +46,11 @@ def test_greedy_ids_equal_hugging_face_generate(checkpoint):
     model, _ = load_whisper(folder)
     features = torch.randn(3, 16, 100)
     prefix = torch.full((3, 1), START)
-    ours = model.generate(features.transpose(1, 2), prefix, EOS, 25, suppress_ids=[3, 5])
+    ours = model.generate(features.transpose(1, 2), prefix, EOS, 25, suppress_ids=[3, 5], begin_suppress_ids=[7])
     # Whisper's own generate() adds language detection and timestamps; the plain greedy search under it:
     theirs = transformers.GenerationMixin.generate(hf, input_features=features, decoder_input_ids=prefix,
                                                    max_new_tokens=25, do_sample=False, num_beams=1,
-                                                   suppress_tokens=[3, 5])
+                                                   suppress_tokens=[3, 5], begin_suppress_tokens=[7])
     assert torch.equal(ours, theirs)
 
 
@@ -64,3 +64,20 @@ def test_missing_and_mis_shaped_tensors_are_named(checkpoint, tmp_path):
     with pytest.raises(CheckpointError, match=r"missing tensors: model\.encoder\.conv2\.bias") as err:
         load_whisper(tmp_path)
     assert "model.decoder.layers.0.encoder_attn.k_proj.weight: expected (32, 32), got (32, 16)" in str(err.value)
+
+
+def test_generation_settings_of_a_multilingual_checkpoint(checkpoint, tmp_path):
+    import json
+
+    from utils.checkpoints.whisper import whisper_generation
+
+    folder, _ = checkpoint
+    config = json.loads((folder / "config.json").read_text())
+    (tmp_path / "generation_config.json").write_text(json.dumps(dict(  # whisper-tiny's, shortened
+        decoder_start_token_id=50258, eos_token_id=50257, is_multilingual=True, lang_to_id={"<|en|>": 50259},
+        task_to_id={"transcribe": 50359}, no_timestamps_token_id=50363, max_length=448, suppress_tokens=[1, 2],
+        begin_suppress_tokens=[220, 50257])))
+    settings = whisper_generation(tmp_path, config)
+    assert settings["prefix"] == [50258, 50259, 50359, 50363]
+    assert settings["max_new_tokens"] == 40 - 4  # this checkpoint's 40 positions, not 448
+    assert settings["suppress_ids"] == [1, 2] and settings["begin_suppress_ids"] == [220, 50257]

@@ -275,10 +275,11 @@ class SpeechToText(nn.Module):
         return self.decode(self.audio_encoder(mels), tokens)
 
     @torch.no_grad()
-    def generate(self, mels, prefix, eos_id, max_new_tokens, suppress_ids=()):
+    def generate(self, mels, prefix, eos_id, max_new_tokens, suppress_ids=(), begin_suppress_ids=()):
         """Greedy decoding: extend prefix (B, P) with the likeliest token until every row has written
         eos_id, or max_new_tokens times -> (B, <= P + max_new_tokens) ids, pad_id after a row's eos_id.
-        suppress_ids: tokens never to write (Whisper's suppress_tokens)."""
+        suppress_ids: tokens never to write; begin_suppress_ids: tokens not to write first (Whisper's
+        suppress_tokens and begin_suppress_tokens: no empty transcript, no leading space)."""
         was_training = self.training
         self.eval()
         try:
@@ -286,10 +287,11 @@ class SpeechToText(nn.Module):
             tokens = prefix
             finished = torch.zeros(prefix.size(0), dtype=torch.bool, device=prefix.device)
             suppress_ids = list(suppress_ids)
-            for _ in range(max_new_tokens):
+            for step in range(max_new_tokens):
                 logits = self.decode(memory, tokens)[:, -1]  # (B, vocab_size)
-                if suppress_ids:
-                    logits[:, suppress_ids] = float("-inf")
+                banned = suppress_ids + (list(begin_suppress_ids) if step == 0 else [])
+                if banned:
+                    logits[:, banned] = float("-inf")
                 next_id = logits.argmax(dim=-1).masked_fill(finished, self.pad_id)  # a finished row only pads
                 tokens = torch.cat([tokens, next_id[:, None]], dim=1)
                 finished |= next_id == eos_id

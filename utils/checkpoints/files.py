@@ -14,9 +14,9 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 
-# The files a loader may need; a download fetches only these (not TensorFlow or Flax weights).
-CHECKPOINT_FILES = ["*.json", "*.safetensors", "*.txt", "*.model", "*.spm", "vocab*", "merges*", "source.spm",
-                    "target.spm"]
+# The files a loader may need; a download fetches only these (not TensorFlow, Flax or Rust weights), and
+# pytorch_model.bin only for a checkpoint that has no safetensors (many opus-mt models).
+CHECKPOINT_FILES = ["*.json", "*.safetensors", "*.txt", "*.model", "*.spm", "vocab*", "merges*"]
 
 # Hugging Face's activation names -> utils.layers.ACTIVATIONS
 ACTIVATIONS = {"gelu": "gelu", "gelu_new": "gelu_tanh", "gelu_pytorch_tanh": "gelu_tanh", "quick_gelu": "quick_gelu",
@@ -60,7 +60,10 @@ def checkpoint_folder(name_or_path, download=None):
         raise FileNotFoundError(f"checkpoint {name!r} is not a local folder and not in the Hugging Face cache, "
                                 "and downloading is off (HF_HUB_OFFLINE=1 or download=False)")
     try:
-        return Path(snapshot_download(name, allow_patterns=CHECKPOINT_FILES))
+        folder = Path(snapshot_download(name, allow_patterns=CHECKPOINT_FILES))
+        if not any(folder.glob("*.safetensors")):
+            folder = Path(snapshot_download(name, allow_patterns=CHECKPOINT_FILES + ["pytorch_model.bin"]))
+        return folder
     except Exception as err:  # no network, unknown name, gated model: say so in one line
         raise FileNotFoundError(f"could not download checkpoint {name!r}: {type(err).__name__}: {err}") from err
 

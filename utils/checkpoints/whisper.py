@@ -66,18 +66,28 @@ def whisper_names(num_layers):
     return names
 
 
-def whisper_generation(folder, config):
-    """The generate() arguments of a checkpoint (greedy, English transcription without timestamps)."""
+def whisper_generation(folder, config, language="en"):
+    """The generate() arguments of a checkpoint: greedy transcription without timestamps, in `language` for a
+    multilingual checkpoint: the start tokens <|startoftranscript|> <|en|> <|transcribe|> <|notimestamps|>,
+    the end token, and the tokens never to write (at all, and as the first one)."""
     settings = {**config}
     path = folder / "generation_config.json"
     if path.is_file():
         settings.update(json.loads(path.read_text()))
-    start = [settings["decoder_start_token_id"]]
-    forced = sorted(settings.get("forced_decoder_ids") or [])  # [[1, <|en|>], [2, <|transcribe|>], [3, <|notimestamps|>]]
-    start += [token for _, token in forced if token is not None]
-    return dict(prefix=start, eos_id=settings["eos_token_id"],
-                max_new_tokens=min(settings.get("max_length") or 448, config["max_target_positions"]) - len(start),
-                suppress_ids=list(settings.get("suppress_tokens") or []))
+    prefix = [settings["decoder_start_token_id"]]
+    if settings.get("is_multilingual") and settings.get("lang_to_id"):
+        prefix.append(settings["lang_to_id"][f"<|{language}|>"])
+    if settings.get("task_to_id"):
+        prefix.append(settings["task_to_id"]["transcribe"])
+    if settings.get("no_timestamps_token_id") is not None:
+        prefix.append(settings["no_timestamps_token_id"])
+    max_length = min(settings.get("max_length") or 448, config["max_target_positions"])
+
+    def token_ids(key):  # WhisperConfig's defaults name ids of the real vocabulary: drop those a small one lacks
+        return [i for i in settings.get(key) or [] if i < config["vocab_size"]]
+
+    return dict(prefix=prefix, eos_id=settings["eos_token_id"], max_new_tokens=max_length - len(prefix),
+                suppress_ids=token_ids("suppress_tokens"), begin_suppress_ids=token_ids("begin_suppress_tokens"))
 
 
 def load_whisper(name_or_path="openai/whisper-tiny", device=None, download=None):
