@@ -21,15 +21,16 @@ import torch
 
 from utils.checkpoints import load_gpt2
 
-SIZES = {"small": dict(n_layer=12, n_embd=768, n_head=12, vocab_size=50257, n_positions=1024, bos_token_id=0, eos_token_id=0),
-         "course": dict(n_layer=4, n_embd=128, n_head=4, vocab_size=2048, n_positions=512, bos_token_id=0, eos_token_id=0)}
+SIZES = {"small": dict(n_layer=12, n_embd=768, n_head=12, vocab_size=50257, n_positions=1024),
+         "course": dict(n_layer=4, n_embd=128, n_head=4, vocab_size=2048, n_positions=512)}
 
 
 def models(size):
     import transformers
 
     torch.manual_seed(0)
-    hf = transformers.GPT2LMHeadModel(transformers.GPT2Config(**SIZES[size])).eval()
+    config = transformers.GPT2Config(**SIZES[size], bos_token_id=0, eos_token_id=0)
+    hf = transformers.GPT2LMHeadModel(config).eval()
     with tempfile.TemporaryDirectory() as folder:
         hf.save_pretrained(folder)
         ours, _ = load_gpt2(folder)

@@ -106,7 +106,8 @@ def check_tensors(tensors, expected, source, ignore=()):
     """
     missing = [name for name in expected if name not in tensors]
     wrong_shape = [f"{name}: expected {tuple(shape)}, got {tuple(tensors[name].shape)}"
-                   for name, shape in expected.items() if name in tensors and tuple(tensors[name].shape) != tuple(shape)]
+                   for name, shape in expected.items()
+                   if name in tensors and tuple(tensors[name].shape) != tuple(shape)]
     unexpected = [name for name in tensors
                   if name not in expected and not any(fnmatch(name, pattern) for pattern in ignore)]
     problems = []
@@ -133,18 +134,24 @@ def require(config, source, **expected):
     """Raise a CheckpointError unless config[key] == value for every key (a missing key counts as the value)."""
     for key, value in expected.items():
         if config.get(key, value) != value:
-            raise CheckpointError(f"{source}: {key}={config[key]!r} is not supported (the course's model needs {value!r})")
+            raise CheckpointError(f"{source}: {key}={config[key]!r} is not supported "
+                                  f"(the course's model needs {value!r})")
+
+
+# The files that say a checkpoint folder holds each kind of preprocessing.
+PREPROCESSOR_FILES = {"tokenizer": ("tokenizer.json", "tokenizer_config.json", "vocab.json", "vocab.txt", "*.spm"),
+                      "image": ("preprocessor_config.json",), "audio": ("preprocessor_config.json",),
+                      "processor": ("processor_config.json", "preprocessor_config.json", "tokenizer_config.json")}
 
 
 def load_preprocessor(folder, kind="tokenizer"):
     """The checkpoint's own preprocessing, via `transformers` (never its models): kind "tokenizer",
     "image" (image processor), "audio" (feature extractor) or "processor" (all of a model's together).
-    None if the folder has none: a checkpoint may hold weights only."""
+    None if the folder holds no such files (a checkpoint may hold weights only)."""
     import transformers
 
+    if not any(any(Path(folder).glob(pattern)) for pattern in PREPROCESSOR_FILES[kind]):
+        return None
     auto = {"tokenizer": transformers.AutoTokenizer, "image": transformers.AutoImageProcessor,
             "audio": transformers.AutoFeatureExtractor, "processor": transformers.AutoProcessor}[kind]
-    try:
-        return auto.from_pretrained(str(folder))
-    except (OSError, ValueError, KeyError):  # no such file in the folder (transformers says so in these ways)
-        return None
+    return auto.from_pretrained(str(folder))

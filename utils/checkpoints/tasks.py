@@ -97,7 +97,8 @@ def checkpoint_pipeline(task, model, device, batch_size=None, download=None, **k
     if task.startswith("translation"):  # translation_en_to_fr: the checkpoint knows its languages
         task = "translation"
     if task not in CHECKPOINT_TASKS:
-        raise ValueError(f"task {task!r} cannot run a checkpoint; tasks that can: {', '.join(sorted(CHECKPOINT_TASKS))}")
+        raise ValueError(f"task {task!r} cannot run a checkpoint; tasks that can: "
+                         f"{', '.join(sorted(CHECKPOINT_TASKS))}")
     folder = checkpoint_folder(model, download)
     model_type = read_config(folder).get("model_type")
     families = CHECKPOINT_TASKS[task]
