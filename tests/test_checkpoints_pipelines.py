@@ -59,6 +59,8 @@ def test_a_checkpoint_of_another_family_or_task_is_refused(gpt2_folder):
         utils.pipeline("summarization", model=str(gpt2_folder))
     with pytest.raises(ValueError, match="not in the Hugging Face cache"):
         utils.pipeline("text-generation", model="course-tests/no-such-model")
+    with pytest.raises(ValueError, match="it runs a checkpoint: model="):
+        utils.pipeline("image-classification")
 
 
 @pytest.fixture(scope="module")

@@ -587,9 +587,14 @@ def pipeline(task, model=None, device=None, batch_size=None, **kwargs):
     if model is not None and model not in (TASKS[name].models if name in TASKS else ()):
         return _checkpoint_pipeline(name, model, device, batch_size, **kwargs)
     if name not in TASKS:
+        from .checkpoints.tasks import CHECKPOINT_TASKS
+
         hint = ""
         if task.startswith("translation"):
-            hint = " (this course's translator only goes from French to English)"
+            hint = (" (this course's translator only goes from French to English; a MarianMT checkpoint "
+                    "goes further: model='Helsinki-NLP/opus-mt-en-fr')")
+        elif name in CHECKPOINT_TASKS:
+            hint = f" offline; it runs a checkpoint: model=<a folder or Hugging Face name of a {name} model>"
         raise ValueError(f"unknown task {task!r}{hint}; available tasks: {', '.join(available_tasks())}")
     spec = TASKS[name]
     model_name = spec.default_model if model is None else model
