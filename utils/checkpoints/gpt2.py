@@ -81,6 +81,8 @@ def load_gpt2(name_or_path="gpt2", device=None, download=None):
     """A GPT-2 checkpoint (folder or Hugging Face name) -> (utils.GPT in eval mode, its tokenizer or None).
 
     Raises a CheckpointError naming any tensor that is missing, mis-shaped or unexpected.
+    The linear weights are transposed views (see gpt2_state_dict): torch.save handles them; to write
+    the state dict with safetensors, make each tensor .contiguous() first.
     """
     folder = checkpoint_folder(name_or_path, download)
     sizes = gpt2_sizes(read_config(folder))
