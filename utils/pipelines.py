@@ -591,8 +591,7 @@ def pipeline(task, model=None, device=None, batch_size=None, **kwargs):
 
         hint = ""
         if task.startswith("translation"):
-            hint = (" (this course's translator only goes from French to English; a MarianMT checkpoint "
-                    "goes further: model='Helsinki-NLP/opus-mt-en-fr')")
+            hint = " (this course's translator only goes from French to English)"  # lesson 06 prints this
         elif name in CHECKPOINT_TASKS:
             hint = f" offline; it runs a checkpoint: model=<a folder or Hugging Face name of a {name} model>"
         raise ValueError(f"unknown task {task!r}{hint}; available tasks: {', '.join(available_tasks())}")
