@@ -192,3 +192,15 @@ def test_speech_recognition_equals_feature_extractor_generate_decode(whisper_fol
     assert ours({"raw": waves[1], "sampling_rate": 16000}, max_new_tokens=30) == reference[1]
     with pytest.raises(ValueError, match="sampled at 16000 Hz"):
         ours({"raw": waves[1], "sampling_rate": 8000})
+
+
+def test_feature_extraction_equals_transformers_pipeline(tmp_path):
+    torch.manual_seed(0)
+    config = transformers.BertConfig(vocab_size=120, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                                     intermediate_size=64, max_position_embeddings=64)
+    folder = save(transformers.BertModel(config).eval(), tmp_path, wordpiece_tokenizer(120))
+    ours = utils.pipeline("feature-extraction", model=str(folder), device="cpu")
+    theirs = transformers.pipeline("feature-extraction", model=str(folder), device="cpu")
+    for text in TEXTS[:2]:
+        mine, reference = torch.tensor(ours(text)), torch.tensor(theirs(text))
+        assert mine.shape == reference.shape and (mine - reference).abs().max() < 1e-4

@@ -7,6 +7,7 @@ its models) turns inputs into tensors.
 """
 from .. import pipelines as P
 from ..decoding import beam_search
+from ..pretrained import load_bert
 from .bert import load_bert_classifier
 from .clip import load_clip
 from .files import checkpoint_folder, load_preprocessor, read_config
@@ -58,6 +59,10 @@ def _classifier(folder, device):
     return model, tokenizer.backend_tokenizer
 
 
+def _encoder(folder, device):
+    return load_bert(folder, device)  # the course's BertEncoder and the checkpoint's tokenizer.json
+
+
 def _generator(folder, device):
     return load_gpt2(folder, device)
 
@@ -84,6 +89,7 @@ def _speech(folder, device):
 CHECKPOINT_TASKS = {
     "sentiment-analysis": {"bert": (_classifier, P.TextClassificationPipeline),
                            "distilbert": (_classifier, P.TextClassificationPipeline)},
+    "feature-extraction": {"bert": (_encoder, P.FeatureExtractionPipeline)},
     "text-generation": {"gpt2": (_generator, P.TextGenerationPipeline)},
     "translation": {"marian": (_translator, CheckpointTranslationPipeline)},  # also translation_xx_to_yy
     "image-classification": {"vit": (_image_classifier, ImageClassificationPipeline)},
