@@ -204,3 +204,27 @@ def test_feature_extraction_equals_transformers_pipeline(tmp_path):
     for text in TEXTS[:2]:
         mine, reference = torch.tensor(ours(text)), torch.tensor(theirs(text))
         assert mine.shape == reference.shape and (mine - reference).abs().max() < 1e-4
+
+
+def test_text_generation_stops_at_the_end_of_text_as_transformers_does(gpt2_folder, tmp_path):
+    import json
+    import shutil
+
+    from utils.checkpoints import load_gpt2
+
+    # Make the end-of-text token one that greedy decoding writes after 5 tokens, so that both stop there.
+    model, tokenizer = load_gpt2(gpt2_folder)
+    prompt = "once upon a time"
+    ids = model.generate(torch.tensor([tokenizer.encode(prompt)]), 12, temperature=0)[0].tolist()
+    eos = ids[len(tokenizer.encode(prompt)) + 5]
+    for name in ("config.json", "generation_config.json"):
+        settings = json.loads((gpt2_folder / name).read_text())
+        (tmp_path / name).write_text(json.dumps({**settings, "eos_token_id": eos}))
+    shutil.copy(gpt2_folder / "model.safetensors", tmp_path)
+    tokenizer.eos_token = tokenizer.convert_ids_to_tokens(eos)
+    tokenizer.save_pretrained(tmp_path)
+    ours = utils.pipeline("text-generation", model=str(tmp_path), device="cpu")
+    theirs = transformers.pipeline("text-generation", model=str(tmp_path), device="cpu")
+    mine = ours(prompt, max_new_tokens=12, do_sample=False)
+    assert mine == theirs(prompt, max_new_tokens=12, do_sample=False)
+    assert len(ours.tokenizer.encode(mine[0]["generated_text"])) < len(ids), "it stopped early"

@@ -337,7 +337,8 @@ class GPT(nn.Module):
         return self.lm_head(self.hidden(idx, cache))  # (B, T, vocab_size)
 
     @torch.no_grad()
-    def generate(self, idx, max_new_tokens, temperature=1.0, top_k=None, use_cache=True, generator=None):
+    def generate(self, idx, max_new_tokens, temperature=1.0, top_k=None, use_cache=True, generator=None,
+                 eos_id=None):
         """Extend idx (B, T) by max_new_tokens tokens, one at a time -> (B, T + max_new_tokens).
 
         Each new token is drawn from next_token_probs(last logits, temperature, top_k); temperature 0
@@ -348,6 +349,8 @@ class GPT(nn.Module):
         giving the same tokens as use_cache=False (up to float rounding). Once the text outgrows
         block_size, the window slides and every position shifts, so the cache is rebuilt from the
         cropped window at each step: it only saves work while the text fits in block_size.
+        With eos_id (a checkpoint's end-of-text token), a row that writes it keeps writing it, and
+        generation stops early once every row has: (B, T + n) with n <= max_new_tokens.
         Runs in eval mode (no dropout) and restores the previous mode.
         """
         if idx.dim() != 2 or idx.size(1) == 0:
@@ -359,6 +362,7 @@ class GPT(nn.Module):
         self.eval()
         try:
             cache = None
+            finished = torch.zeros(idx.size(0), 1, dtype=torch.bool, device=idx.device)  # rows that wrote eos_id
             for _ in range(max_new_tokens):
                 context = idx[:, -self.block_size:]
                 if not use_cache:
@@ -370,7 +374,13 @@ class GPT(nn.Module):
                 else:
                     hidden = self.hidden(idx[:, -1:], cache)  # only the newest token is new
                 logits = self.lm_head(hidden[:, -1])  # (B, vocab): only the last position is needed
-                idx = torch.cat([idx, sample_next_token(logits, temperature, top_k, generator)], dim=1)
+                next_token = sample_next_token(logits, temperature, top_k, generator)  # (B, 1)
+                if eos_id is not None:
+                    next_token = next_token.masked_fill(finished, eos_id)  # a finished row only repeats eos
+                    finished = finished | (next_token == eos_id)
+                idx = torch.cat([idx, next_token], dim=1)
+                if eos_id is not None and finished.all():
+                    break
         finally:
             self.train(was_training)
         return idx

@@ -399,7 +399,8 @@ class TextGenerationPipeline(Pipeline):
                 new_tokens = self.DEFAULT_NEW_TOKENS if max_new_tokens is None else max_new_tokens
             rows = ids.expand(num_return_sequences, -1)  # (n, T): n samples of the same prompt
             out = self.model.generate(rows, new_tokens, temperature=temperature if do_sample else 0,
-                                      top_k=top_k if do_sample else None)
+                                      top_k=top_k if do_sample else None,
+                                      eos_id=getattr(self.tokenizer, "eos_token_id", None))  # a checkpoint's
             outputs.append((ids.size(1), out.cpu()))
         return outputs, prompts
 

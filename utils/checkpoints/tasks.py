@@ -63,8 +63,23 @@ def _encoder(folder, device):
     return load_bert(folder, device)  # the course's BertEncoder and the checkpoint's tokenizer.json
 
 
+class TextTokenizer:
+    """A checkpoint's tokenizer as the text-generation pipeline reads it: encode(text) -> ids,
+    decode(ids) -> text without special tokens (as transformers' pipeline writes it), eos_token_id."""
+
+    def __init__(self, tokenizer):
+        self.tokenizer, self.eos_token_id = tokenizer, tokenizer.eos_token_id
+
+    def encode(self, text):
+        return self.tokenizer.encode(text)
+
+    def decode(self, ids):
+        return self.tokenizer.decode(ids, skip_special_tokens=True)
+
+
 def _generator(folder, device):
-    return load_gpt2(folder, device)
+    model, tokenizer = load_gpt2(folder, device)
+    return model, TextTokenizer(tokenizer)
 
 
 def _translator(folder, device):
