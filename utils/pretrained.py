@@ -21,6 +21,7 @@ import torch.nn as nn
 from safetensors.torch import load_file
 from tokenizers import Tokenizer
 
+from .checkpoints.files import check_tensors
 from .device import get_device
 from .layers import EncoderLayer
 
@@ -211,27 +212,13 @@ def hf_names(num_layers):
 def load_bert_weights(model, tensors, source="checkpoint"):
     """Copy a Hugging Face BERT state dict `tensors` (name -> tensor) into `model` (a BertEncoder).
 
-    Raises a ValueError naming every tensor that is missing, has the wrong shape, or is not
-    expected; a silent partial load would give a model that runs but says nonsense.
+    Raises a ValueError (utils.checkpoints.CheckpointError) naming every tensor that is missing, has
+    the wrong shape, or is not expected; a silent partial load would give a model that runs but says nonsense.
     """
     ours = model.state_dict()
     mapping = hf_names(len(model.layers))
-    missing = sorted(theirs for theirs in mapping.values() if theirs not in tensors)
-    wrong_shape = [
-        f"{theirs}: expected {tuple(ours[name].shape)}, got {tuple(tensors[theirs].shape)}"
-        for name, theirs in mapping.items()
-        if theirs in tensors and tensors[theirs].shape != ours[name].shape
-    ]
-    unexpected = sorted(set(tensors) - set(mapping.values()) - UNUSED_TENSORS)
-    problems = []
-    if missing:
-        problems.append("missing tensors: " + ", ".join(missing))
-    if wrong_shape:
-        problems.append("tensors with an unexpected shape: " + "; ".join(wrong_shape))
-    if unexpected:
-        problems.append("unexpected tensors: " + ", ".join(unexpected))
-    if problems:
-        raise ValueError(f"cannot load the BERT weights from {source}: " + " | ".join(problems))
+    check_tensors(tensors, {theirs: ours[name].shape for name, theirs in mapping.items()},
+                  f"the BERT weights from {source}", ignore=UNUSED_TENSORS)
     model.load_state_dict({name: tensors[theirs] for name, theirs in mapping.items()}, strict=True)
     return model
 
