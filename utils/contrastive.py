@@ -157,10 +157,13 @@ class CLIP(nn.Module):
         """image_encoder / text_encoder: towers built elsewhere (a ViT, a TextEncoder, both ending in
         embed_dim), e.g. of different widths as in OpenAI's CLIP; by default both are built here."""
         super().__init__()
-        self.image_encoder = image_encoder or ViT(image_size, patch_size, embed_dim, in_channels, d_model,
-                                                  num_heads, num_layers, d_ff, dropout)
-        self.text_encoder = text_encoder or TextEncoder(vocab_size, embed_dim, d_model, num_heads, num_layers,
-                                                        d_ff, max_text_len, dropout)
+        if image_encoder is None:
+            image_encoder = ViT(image_size, patch_size, embed_dim, in_channels, d_model, num_heads, num_layers,
+                                d_ff, dropout)
+        if text_encoder is None:
+            text_encoder = TextEncoder(vocab_size, embed_dim, d_model, num_heads, num_layers, d_ff, max_text_len,
+                                       dropout)
+        self.image_encoder, self.text_encoder = image_encoder, text_encoder
         # Learned in log space, so it stays positive; CLIP starts it at 0.07 too.
         self.log_temperature = nn.Parameter(torch.tensor(math.log(temperature)))
 
