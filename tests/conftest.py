@@ -1,5 +1,10 @@
-import pytest
-import torch
+import os
+
+# Nothing in the tests downloads: Hugging Face names are looked up in the local cache only.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
 import utils
 

@@ -8,6 +8,8 @@ __course__ = "transformers-from-first-principles"
 from .alignment import aligned_words, alignment, alignment_accuracy, cross_attention_weights, decoder_attention_weights
 from .attention import MultiHeadAttention, causal_mask, padding_mask, scaled_dot_product_attention
 from .audio import LogMelSpectrogram, SpeechToText, character_error_rate, frame_signal, log_mel_spectrogram
+from .checkpoints import (CheckpointError, load_bert_classifier, load_clip, load_gpt2, load_marian, load_vit,
+                          load_whisper)
 from .contrastive import CLIP, clip_loss, zero_shot_predict
 from .data import Vocab, make_translation_corpus, seq2seq_loss, translation_batches, word_translations
 from .decoding import beam_search, sequence_log_prob, translate
@@ -38,4 +40,5 @@ __all__ = [
     "pipeline", "register_task", "available_tasks",
     "patchify", "add_cls_and_positions", "PatchEmbedding", "ViT", "clip_loss", "zero_shot_predict", "CLIP",
     "frame_signal", "log_mel_spectrogram", "LogMelSpectrogram", "SpeechToText", "character_error_rate",
+    "load_gpt2", "load_bert_classifier", "load_marian", "load_vit", "load_clip", "load_whisper", "CheckpointError",
 ]

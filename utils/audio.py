@@ -210,9 +210,10 @@ class AudioEncoder(nn.Module):
     must read), fixed sinusoidal positions, then a pre-norm Encoder.
     """
 
-    def __init__(self, n_mels, d_model=64, num_heads=4, num_layers=2, d_ff=128, dropout=0.0, max_frames=1000):
+    def __init__(self, n_mels, d_model=64, num_heads=4, num_layers=2, d_ff=128, dropout=0.0, max_frames=1000,
+                 standardize=True):
         super().__init__()
-        self.n_mels = n_mels
+        self.n_mels, self.standardize = n_mels, standardize
         self.conv1 = nn.Conv1d(n_mels, d_model, kernel_size=3, padding=1)
         self.conv2 = nn.Conv1d(d_model, d_model, kernel_size=3, stride=2, padding=1)
         self.register_buffer("positions", sinusoidal_positional_encoding(max_frames, d_model), persistent=False)
@@ -223,11 +224,14 @@ class AudioEncoder(nn.Module):
         if mels.dim() != 3 or mels.size(-1) != self.n_mels:
             raise ValueError(f"AudioEncoder expects log-mel features (B, T, n_mels={self.n_mels}), "
                              f"got {tuple(mels.shape)}")
-        # Standardise each clip. Whisper's log-mels sit near 1 with a small spread; a small model
-        # trained for a few hundred steps learns far faster from zero-mean, unit-variance inputs.
-        mean = mels.mean(dim=(1, 2), keepdim=True)
-        std = mels.std(dim=(1, 2), keepdim=True).clamp(min=1e-5)
-        x = F.gelu(self.conv1(((mels - mean) / std).transpose(1, 2)))  # Conv1d wants (B, channels, T)
+        if self.standardize:
+            # Standardise each clip. Whisper's log-mels sit near 1 with a small spread; a small model
+            # trained for a few hundred steps learns far faster from zero-mean, unit-variance inputs.
+            # (The real Whisper, trained for long on its own scale, reads them as they are: standardize=False.)
+            mean = mels.mean(dim=(1, 2), keepdim=True)
+            std = mels.std(dim=(1, 2), keepdim=True).clamp(min=1e-5)
+            mels = (mels - mean) / std
+        x = F.gelu(self.conv1(mels.transpose(1, 2)))  # Conv1d wants (B, channels, T)
         x = F.gelu(self.conv2(x)).transpose(1, 2)  # (B, ceil(T / 2), d_model)
         if x.size(1) > self.positions.size(0):
             raise ValueError(f"{mels.size(1)} frames are too many for max_frames={self.positions.size(0)}")
@@ -239,13 +243,15 @@ class SpeechToText(nn.Module):
 
     forward(mels (B, T, n_mels), tokens (B, L)) -> next-character logits (B, L, vocab_size).
     The output layer shares the token embedding's weights, as in Whisper.
+    max_frames and standardize are the AudioEncoder's (the real Whisper: 1500 and False).
     """
 
     def __init__(self, n_mels=40, vocab_size=13, d_model=64, num_heads=4, num_layers=2, d_ff=128, dropout=0.0,
-                 max_text_len=16, pad_id=CharVocab.PAD):
+                 max_text_len=16, pad_id=CharVocab.PAD, max_frames=1000, standardize=True):
         super().__init__()
         self.pad_id, self.max_text_len = pad_id, max_text_len
-        self.audio_encoder = AudioEncoder(n_mels, d_model, num_heads, num_layers, d_ff, dropout)
+        self.audio_encoder = AudioEncoder(n_mels, d_model, num_heads, num_layers, d_ff, dropout, max_frames,
+                                          standardize)
         self.embed = nn.Embedding(vocab_size, d_model)
         # Small, as in GPT-2: the tied output layer multiplies a unit-variance (normed) state by these
         # rows, and N(0, 1) rows would start the softmax saturated.
@@ -269,23 +275,36 @@ class SpeechToText(nn.Module):
         return self.decode(self.audio_encoder(mels), tokens)
 
     @torch.no_grad()
-    def transcribe(self, mels, vocab, max_len=None):
-        """Greedy decoding: start from <sos>, append the likeliest character until <eos>. -> B strings."""
+    def generate(self, mels, prefix, eos_id, max_new_tokens, suppress_ids=(), begin_suppress_ids=()):
+        """Greedy decoding: extend prefix (B, P) with the likeliest token until every row has written
+        eos_id, or max_new_tokens times -> (B, <= P + max_new_tokens) ids, pad_id after a row's eos_id.
+        suppress_ids: tokens never to write; begin_suppress_ids: tokens not to write first (Whisper's
+        suppress_tokens and begin_suppress_tokens: no empty transcript, no leading space)."""
         was_training = self.training
         self.eval()
         try:
-            memory = self.audio_encoder(mels)
-            tokens = torch.full((mels.size(0), 1), vocab.SOS, dtype=torch.long, device=mels.device)
-            finished = torch.zeros(mels.size(0), dtype=torch.bool, device=mels.device)
-            for _ in range((max_len or self.max_text_len) - 1):
-                next_id = self.decode(memory, tokens)[:, -1].argmax(dim=-1)  # (B,)
-                next_id = next_id.masked_fill(finished, vocab.PAD)  # a finished transcript only pads
+            memory = self.audio_encoder(mels)  # once: every step reads the same audio
+            tokens = prefix
+            finished = torch.zeros(prefix.size(0), dtype=torch.bool, device=prefix.device)
+            suppress_ids = list(suppress_ids)
+            for step in range(max_new_tokens):
+                logits = self.decode(memory, tokens)[:, -1]  # (B, vocab_size)
+                banned = suppress_ids + (list(begin_suppress_ids) if step == 0 else [])
+                if banned:
+                    logits[:, banned] = float("-inf")
+                next_id = logits.argmax(dim=-1).masked_fill(finished, self.pad_id)  # a finished row only pads
                 tokens = torch.cat([tokens, next_id[:, None]], dim=1)
-                finished |= next_id == vocab.EOS
+                finished |= next_id == eos_id
                 if finished.all():
                     break
         finally:
             self.train(was_training)
+        return tokens
+
+    def transcribe(self, mels, vocab, max_len=None):
+        """Greedy decoding: start from <sos>, append the likeliest character until <eos>. -> B strings."""
+        prefix = torch.full((mels.size(0), 1), vocab.SOS, dtype=torch.long, device=mels.device)
+        tokens = self.generate(mels, prefix, vocab.EOS, (max_len or self.max_text_len) - 1)
         return [vocab.decode(row[1:]) for row in tokens]
 
     @torch.no_grad()

@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .attention import padding_mask
+from .attention import causal_mask, padding_mask
 from .layers import Encoder
 from .vision import ViT
 
@@ -103,25 +103,44 @@ class WordTokenizer:
 
 class TextEncoder(nn.Module):
     """Word embeddings + learned positions -> pre-norm utils.Encoder (padding masked) -> the output
-    at <cls>, projected: tokens (B, L) -> (B, embed_dim)."""
+    at <cls>, projected: tokens (B, L) -> (B, embed_dim).
+
+    Options OpenAI's CLIP needs (utils.checkpoints.clip): causal=True (each token reads only its past,
+    as in a GPT), pool="last" (read the last real token, CLIP's end-of-text, instead of the first),
+    activation, layer_norm_eps and proj_bias=False.
+    """
 
     def __init__(self, vocab_size, embed_dim, d_model=64, num_heads=4, num_layers=2, d_ff=128,
-                 max_len=16, dropout=0.0, pad_id=WordTokenizer.PAD):
+                 max_len=16, dropout=0.0, pad_id=WordTokenizer.PAD, activation="gelu", layer_norm_eps=1e-5,
+                 causal=False, pool="first", proj_bias=True):
         super().__init__()
-        self.pad_id, self.max_len = pad_id, max_len
+        if pool not in ("first", "last"):
+            raise ValueError(f"pool must be 'first' or 'last', got {pool!r}")
+        self.pad_id, self.max_len, self.causal, self.pool = pad_id, max_len, causal, pool
         self.embed = nn.Embedding(vocab_size, d_model)
         self.positions = nn.Parameter(0.02 * torch.randn(max_len, d_model))
         self.encoder = Encoder(num_layers, d_model, num_heads, d_ff, dropout=dropout, norm_first=True,
-                               activation="gelu")
-        self.proj = nn.Linear(d_model, embed_dim)
+                               activation=activation, layer_norm_eps=layer_norm_eps)
+        self.proj = nn.Linear(d_model, embed_dim, bias=proj_bias)
 
-    def forward(self, tokens):
+    def forward(self, tokens, attention_mask=None):
+        """tokens (B, L); attention_mask (B, L), 1 for real tokens and 0 for padding (default: the
+        tokens that are not pad_id; pass it when the pad id is also a real token, as in CLIP)."""
         if tokens.dim() != 2 or tokens.size(1) > self.max_len:
             raise ValueError(f"TextEncoder expects token ids (B, L) with L <= {self.max_len}, "
                              f"got {tuple(tokens.shape)}")
+        if attention_mask is None:
+            mask = padding_mask(tokens, self.pad_id)  # (B, 1, 1, L)
+        else:
+            mask = attention_mask.bool()[:, None, None, :]
+        if self.causal:
+            mask = mask & causal_mask(tokens.size(1), tokens.device)  # (B, 1, L, L)
         x = self.embed(tokens) + self.positions[: tokens.size(1)]  # (B, L, d_model)
-        x = self.encoder(x, mask=padding_mask(tokens, self.pad_id))  # padding is never attended to
-        return self.proj(x[:, 0])  # (B, embed_dim), read at <cls>
+        x = self.encoder(x, mask=mask)  # padding is never attended to
+        if self.pool == "first":
+            return self.proj(x[:, 0])  # (B, embed_dim), read at <cls>
+        last = mask[:, 0, -1].sum(dim=-1) - 1  # (B,): the last real token (right padding)
+        return self.proj(x[torch.arange(x.size(0), device=x.device), last])
 
 
 class CLIP(nn.Module):
@@ -133,12 +152,18 @@ class CLIP(nn.Module):
     """
 
     def __init__(self, vocab_size, image_size=8, patch_size=2, in_channels=1, embed_dim=32, d_model=64,
-                 num_heads=4, num_layers=2, d_ff=128, max_text_len=16, dropout=0.0, temperature=0.07):
+                 num_heads=4, num_layers=2, d_ff=128, max_text_len=16, dropout=0.0, temperature=0.07,
+                 image_encoder=None, text_encoder=None):
+        """image_encoder / text_encoder: towers built elsewhere (a ViT, a TextEncoder, both ending in
+        embed_dim), e.g. of different widths as in OpenAI's CLIP; by default both are built here."""
         super().__init__()
-        self.image_encoder = ViT(image_size, patch_size, embed_dim, in_channels, d_model, num_heads,
-                                 num_layers, d_ff, dropout)
-        self.text_encoder = TextEncoder(vocab_size, embed_dim, d_model, num_heads, num_layers, d_ff,
-                                        max_text_len, dropout)
+        if image_encoder is None:
+            image_encoder = ViT(image_size, patch_size, embed_dim, in_channels, d_model, num_heads, num_layers,
+                                d_ff, dropout)
+        if text_encoder is None:
+            text_encoder = TextEncoder(vocab_size, embed_dim, d_model, num_heads, num_layers, d_ff, max_text_len,
+                                       dropout)
+        self.image_encoder, self.text_encoder = image_encoder, text_encoder
         # Learned in log space, so it stays positive; CLIP starts it at 0.07 too.
         self.log_temperature = nn.Parameter(torch.tensor(math.log(temperature)))
 
@@ -149,11 +174,11 @@ class CLIP(nn.Module):
     def encode_image(self, images):
         return F.normalize(self.image_encoder(images), dim=-1)
 
-    def encode_text(self, tokens):
-        return F.normalize(self.text_encoder(tokens), dim=-1)
+    def encode_text(self, tokens, attention_mask=None):
+        return F.normalize(self.text_encoder(tokens, attention_mask), dim=-1)
 
-    def forward(self, images, tokens):
-        return self.encode_image(images) @ self.encode_text(tokens).T / self.temperature
+    def forward(self, images, tokens, attention_mask=None):
+        return self.encode_image(images) @ self.encode_text(tokens, attention_mask).T / self.temperature
 
     def loss(self, images, tokens):
         """clip_loss of B images and their B captions, at the model's current temperature."""

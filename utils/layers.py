@@ -6,12 +6,27 @@ the tests check that. Masks follow ``utils.attention``: bool, True = may attend.
 """
 import copy
 
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from .attention import MultiHeadAttention
 
-ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}
+
+
+def gelu_tanh(x):
+    """GELU's tanh approximation, which GPT-2 was trained with (Hugging Face's "gelu_new")."""
+    return F.gelu(x, approximate="tanh")
+
+
+def quick_gelu(x):
+    """x * sigmoid(1.702 x): the cheaper GELU approximation that OpenAI's CLIP was trained with."""
+    return x * torch.sigmoid(1.702 * x)
+
+
+# A checkpoint must be run with the activation it was trained with: the GELU variants differ by up
+# to ~1e-3 per unit, more than the 1e-4 the course checks equivalence to.
+ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu, "gelu_tanh": gelu_tanh, "quick_gelu": quick_gelu, "silu": F.silu}
 
 
 class FeedForward(nn.Module):

@@ -12,12 +12,13 @@ from .positional import PositionalEncoding
 
 class TokenEmbedding(nn.Module):
     """Token ids (B, L) -> vectors (B, L, d_model), scaled by sqrt(d_model) as in the original paper,
-    so that embeddings and the (unit-scale) positional encoding start at comparable sizes."""
+    so that embeddings and the (unit-scale) positional encoding start at comparable sizes.
+    scale=False leaves them unscaled (a checkpoint trained that way needs it)."""
 
-    def __init__(self, vocab_size, d_model, pad_id=None):
+    def __init__(self, vocab_size, d_model, pad_id=None, scale=True):
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, d_model, padding_idx=pad_id)
-        self.scale = math.sqrt(d_model)
+        self.scale = math.sqrt(d_model) if scale else 1.0
 
     def forward(self, tokens):
         if tokens.dtype not in (torch.int64, torch.int32):
@@ -35,18 +36,23 @@ class Transformer(nn.Module):
 
     forward(src (B, Ls), tgt_in (B, Lt)) -> logits (B, Lt, tgt_vocab_size), where tgt_in is the
     target shifted right (it starts with BOS) and position t predicts target token t.
+
+    Options a real checkpoint needs (MarianMT, see utils.checkpoints.marian): activation ("relu", as in
+    the paper; Marian uses "silu") and positional_layout ("interleaved" sin/cos columns, as in the
+    paper; Marian puts all sines first: "halves") and scale_embedding (True: embeddings times sqrt(d_model)).
     """
 
     def __init__(self, src_vocab_size, tgt_vocab_size, d_model=128, num_heads=4, num_layers=2,
-                 d_ff=512, dropout=0.1, max_len=256, pad_id=0, norm_first=False):
+                 d_ff=512, dropout=0.1, max_len=256, pad_id=0, norm_first=False, activation="relu",
+                 positional_layout="interleaved", scale_embedding=True):
         super().__init__()
         self.pad_id = pad_id
         self.max_len = max_len
-        self.src_embed = TokenEmbedding(src_vocab_size, d_model, pad_id)
-        self.tgt_embed = TokenEmbedding(tgt_vocab_size, d_model, pad_id)
-        self.positional = PositionalEncoding(d_model, max_len, dropout)
-        self.encoder = Encoder(num_layers, d_model, num_heads, d_ff, dropout, norm_first)
-        self.decoder = Decoder(num_layers, d_model, num_heads, d_ff, dropout, norm_first)
+        self.src_embed = TokenEmbedding(src_vocab_size, d_model, pad_id, scale_embedding)
+        self.tgt_embed = TokenEmbedding(tgt_vocab_size, d_model, pad_id, scale_embedding)
+        self.positional = PositionalEncoding(d_model, max_len, dropout, positional_layout)
+        self.encoder = Encoder(num_layers, d_model, num_heads, d_ff, dropout, norm_first, activation=activation)
+        self.decoder = Decoder(num_layers, d_model, num_heads, d_ff, dropout, norm_first, activation=activation)
         self.generator = nn.Linear(d_model, tgt_vocab_size)
         for p in self.parameters():  # Glorot init for every matrix, as in the reference implementations
             if p.dim() > 1:
@@ -61,7 +67,11 @@ class Transformer(nn.Module):
     def decode(self, tgt_in, memory, src_mask):
         """tgt_in (B, Lt) -> logits (B, Lt, tgt_vocab_size); each position sees itself and the past."""
         Lt = tgt_in.size(1)
-        tgt_mask = causal_mask(Lt, device=tgt_in.device) & padding_mask(tgt_in, self.pad_id)  # (B, 1, Lt, Lt)
+        keys = padding_mask(tgt_in, self.pad_id)  # (B, 1, 1, Lt)
+        # Position 0 is the start token, never padding, even where it shares the pad id (Marian
+        # starts every translation with its pad token).
+        keys[..., 0] = True
+        tgt_mask = causal_mask(Lt, device=tgt_in.device) & keys  # (B, 1, Lt, Lt)
         x = self.decoder(self.positional(self.tgt_embed(tgt_in)), memory, tgt_mask, src_mask)
         return self.generator(x)
 
@@ -75,18 +85,22 @@ class Transformer(nn.Module):
         return self.decode(tgt_in, memory, src_mask)
 
     @torch.no_grad()
-    def greedy_decode(self, src, bos_id, eos_id, max_len):
+    def greedy_decode(self, src, bos_id, eos_id, max_len, suppress_ids=()):
         """Pick the most likely next token until every sentence has produced EOS or max_len tokens.
 
         src (B, Ls) -> tokens (B, <= max_len + 1), starting with BOS; after a sentence's EOS
-        the rest of its row is pad_id.
+        the rest of its row is pad_id. suppress_ids: tokens never to pick (Hugging Face's
+        bad_words_ids; MarianMT never writes its pad token).
         """
         memory, src_mask = self.encode(src)
         B = src.size(0)
         ys = torch.full((B, 1), bos_id, dtype=torch.long, device=src.device)
         finished = torch.zeros(B, dtype=torch.bool, device=src.device)
+        suppress_ids = list(suppress_ids)
         for _ in range(max_len):
             logits = self.decode(ys, memory, src_mask)[:, -1]  # (B, vocab)
+            if suppress_ids:
+                logits[:, suppress_ids] = float("-inf")
             next_token = logits.argmax(dim=-1)
             next_token = next_token.masked_fill(finished, self.pad_id)
             ys = torch.cat([ys, next_token[:, None]], dim=1)
@@ -215,8 +229,8 @@ class GPTBlock(EncoderLayer):
     cached keys and values plus their own.
     """
 
-    def __init__(self, d_model, num_heads, d_ff, dropout=0.0):
-        super().__init__(d_model, num_heads, d_ff, dropout, norm_first=True, activation="gelu")
+    def __init__(self, d_model, num_heads, d_ff, dropout=0.0, activation="gelu"):
+        super().__init__(d_model, num_heads, d_ff, dropout, norm_first=True, activation=activation)
 
     def causal_self_attention(self, x, cache=None):
         """x (B, T_new, d_model), cache a LayerKVCache or None -> (B, T_new, d_model)."""
@@ -289,15 +303,19 @@ class GPT(nn.Module):
     the model's guess for token t+1, made from tokens 0..t only (causal self-attention).
     Learned positions, pre-norm GPTBlocks, a final LayerNorm, and an LM head that shares its weights
     with the token embedding (weight tying: one matrix both reads and writes tokens).
+
+    activation: "gelu" (exact) by default; "gelu_tanh" is the approximation GPT-2's checkpoints use.
     """
 
-    def __init__(self, vocab_size, block_size, d_model, num_heads, num_layers, d_ff, dropout=0.0):
+    def __init__(self, vocab_size, block_size, d_model, num_heads, num_layers, d_ff, dropout=0.0,
+                 activation="gelu"):
         super().__init__()
         _check_sizes(vocab_size=vocab_size, block_size=block_size, d_model=d_model, num_heads=num_heads,
                      num_layers=num_layers, d_ff=d_ff)
         self.block_size = block_size
         self.embed = TokenPositionEmbedding(vocab_size, block_size, d_model, dropout)
-        self.blocks = nn.ModuleList(GPTBlock(d_model, num_heads, d_ff, dropout) for _ in range(num_layers))
+        self.blocks = nn.ModuleList(GPTBlock(d_model, num_heads, d_ff, dropout, activation)
+                                    for _ in range(num_layers))
         self.norm = nn.LayerNorm(d_model)
         self.lm_head = nn.Linear(d_model, vocab_size, bias=False)
         _init_language_model(self, num_layers)
@@ -319,7 +337,8 @@ class GPT(nn.Module):
         return self.lm_head(self.hidden(idx, cache))  # (B, T, vocab_size)
 
     @torch.no_grad()
-    def generate(self, idx, max_new_tokens, temperature=1.0, top_k=None, use_cache=True, generator=None):
+    def generate(self, idx, max_new_tokens, temperature=1.0, top_k=None, use_cache=True, generator=None,
+                 eos_id=None):
         """Extend idx (B, T) by max_new_tokens tokens, one at a time -> (B, T + max_new_tokens).
 
         Each new token is drawn from next_token_probs(last logits, temperature, top_k); temperature 0
@@ -330,6 +349,8 @@ class GPT(nn.Module):
         giving the same tokens as use_cache=False (up to float rounding). Once the text outgrows
         block_size, the window slides and every position shifts, so the cache is rebuilt from the
         cropped window at each step: it only saves work while the text fits in block_size.
+        With eos_id (a checkpoint's end-of-text token), a row that writes it keeps writing it, and
+        generation stops early once every row has: (B, T + n) with n <= max_new_tokens.
         Runs in eval mode (no dropout) and restores the previous mode.
         """
         if idx.dim() != 2 or idx.size(1) == 0:
@@ -341,6 +362,7 @@ class GPT(nn.Module):
         self.eval()
         try:
             cache = None
+            finished = torch.zeros(idx.size(0), 1, dtype=torch.bool, device=idx.device)  # rows that wrote eos_id
             for _ in range(max_new_tokens):
                 context = idx[:, -self.block_size:]
                 if not use_cache:
@@ -352,7 +374,13 @@ class GPT(nn.Module):
                 else:
                     hidden = self.hidden(idx[:, -1:], cache)  # only the newest token is new
                 logits = self.lm_head(hidden[:, -1])  # (B, vocab): only the last position is needed
-                idx = torch.cat([idx, sample_next_token(logits, temperature, top_k, generator)], dim=1)
+                next_token = sample_next_token(logits, temperature, top_k, generator)  # (B, 1)
+                if eos_id is not None:
+                    next_token = next_token.masked_fill(finished, eos_id)  # a finished row only repeats eos
+                    finished = finished | (next_token == eos_id)
+                idx = torch.cat([idx, next_token], dim=1)
+                if eos_id is not None and finished.all():
+                    break
         finally:
             self.train(was_training)
         return idx

@@ -399,7 +399,8 @@ class TextGenerationPipeline(Pipeline):
                 new_tokens = self.DEFAULT_NEW_TOKENS if max_new_tokens is None else max_new_tokens
             rows = ids.expand(num_return_sequences, -1)  # (n, T): n samples of the same prompt
             out = self.model.generate(rows, new_tokens, temperature=temperature if do_sample else 0,
-                                      top_k=top_k if do_sample else None)
+                                      top_k=top_k if do_sample else None,
+                                      eos_id=getattr(self.tokenizer, "eos_token_id", None))  # a checkpoint's
             outputs.append((ids.size(1), out.cpu()))
         return outputs, prompts
 
@@ -556,6 +557,16 @@ def register_task(name, pipeline_class, default_model, models=None, description=
     TASKS[name] = Task(name, pipeline_class, default_model, models, description)
 
 
+def _checkpoint_pipeline(name, model, device, batch_size, **kwargs):
+    from .checkpoints.tasks import checkpoint_pipeline
+
+    try:
+        return checkpoint_pipeline(name, model, as_device(device), batch_size, **kwargs)
+    except FileNotFoundError as err:
+        offline = f"; offline models: {', '.join(TASKS[name].models)}" if name in TASKS else ""
+        raise ValueError(f"{name!r} has no model {model!r}: {err}{offline}") from err
+
+
 def available_tasks():
     """The names utils.pipeline accepts, aliases included, sorted."""
     return sorted(set(TASKS) | set(TASK_ALIASES))
@@ -568,14 +579,22 @@ def pipeline(task, model=None, device=None, batch_size=None, **kwargs):
     best device here), "cpu", "cuda", "mps", a torch.device or -1/0/1... batch_size: inputs per batch.
     Other keyword arguments become defaults for every call (e.g. max_new_tokens=30).
     The first time a model is needed, utils.hub trains it (seconds) and caches it.
+    model may also be a Hugging Face checkpoint, a folder or a name ("gpt2"; from the Hugging Face cache,
+    downloaded when online): utils.checkpoints runs it in the course's own model (see utils.checkpoints.tasks).
     """
     if not isinstance(task, str):
         raise ValueError(f"task must be a str, one of {', '.join(available_tasks())}; got {type(task).__name__}")
     name = TASK_ALIASES.get(task, task)
+    if model is not None and model not in (TASKS[name].models if name in TASKS else ()):
+        return _checkpoint_pipeline(name, model, device, batch_size, **kwargs)
     if name not in TASKS:
+        from .checkpoints.tasks import CHECKPOINT_TASKS
+
         hint = ""
         if task.startswith("translation"):
-            hint = " (this course's translator only goes from French to English)"
+            hint = " (this course's translator only goes from French to English)"  # lesson 06 prints this
+        elif name in CHECKPOINT_TASKS:
+            hint = f" offline; it runs a checkpoint: model=<a folder or Hugging Face name of a {name} model>"
         raise ValueError(f"unknown task {task!r}{hint}; available tasks: {', '.join(available_tasks())}")
     spec = TASKS[name]
     model_name = spec.default_model if model is None else model

@@ -21,6 +21,7 @@ import torch.nn as nn
 from safetensors.torch import load_file
 from tokenizers import Tokenizer
 
+from .checkpoints.files import check_tensors
 from .device import get_device
 from .layers import EncoderLayer
 
@@ -36,13 +37,14 @@ class BertEmbeddings(nn.Module):
     Unlike the original Transformer, BERT *learns* one vector per position (up to max_len) instead
     of using sinusoids, and adds a segment ("token type") vector saying whether a token belongs to
     the first or the second sentence of a pair. A single sentence is all segment 0.
+    num_segments=0 leaves the segment embedding out, as DistilBERT does.
     """
 
     def __init__(self, vocab_size, d_model, max_len, num_segments, layer_norm_eps):
         super().__init__()
         self.token = nn.Embedding(vocab_size, d_model)
         self.position = nn.Embedding(max_len, d_model)
-        self.segment = nn.Embedding(num_segments, d_model)
+        self.segment = nn.Embedding(num_segments, d_model) if num_segments else None
         self.norm = nn.LayerNorm(d_model, eps=layer_norm_eps)
 
     def forward(self, input_ids, token_type_ids=None):
@@ -52,10 +54,12 @@ class BertEmbeddings(nn.Module):
                 f"sequence of length {L} is longer than the {self.position.num_embeddings} "
                 "positions this model has learned"
             )
-        if token_type_ids is None:
-            token_type_ids = torch.zeros_like(input_ids)
         positions = torch.arange(L, device=input_ids.device)  # (L,), the same for every sentence
-        x = self.token(input_ids) + self.position(positions) + self.segment(token_type_ids)  # (B, L, d)
+        x = self.token(input_ids) + self.position(positions)  # (B, L, d)
+        if self.segment is not None:
+            if token_type_ids is None:
+                token_type_ids = torch.zeros_like(input_ids)
+            x = x + self.segment(token_type_ids)
         return self.norm(x)
 
 
@@ -208,27 +212,13 @@ def hf_names(num_layers):
 def load_bert_weights(model, tensors, source="checkpoint"):
     """Copy a Hugging Face BERT state dict `tensors` (name -> tensor) into `model` (a BertEncoder).
 
-    Raises a ValueError naming every tensor that is missing, has the wrong shape, or is not
-    expected; a silent partial load would give a model that runs but says nonsense.
+    Raises a ValueError (utils.checkpoints.CheckpointError) naming every tensor that is missing, has
+    the wrong shape, or is not expected; a silent partial load would give a model that runs but says nonsense.
     """
     ours = model.state_dict()
     mapping = hf_names(len(model.layers))
-    missing = sorted(theirs for theirs in mapping.values() if theirs not in tensors)
-    wrong_shape = [
-        f"{theirs}: expected {tuple(ours[name].shape)}, got {tuple(tensors[theirs].shape)}"
-        for name, theirs in mapping.items()
-        if theirs in tensors and tensors[theirs].shape != ours[name].shape
-    ]
-    unexpected = sorted(set(tensors) - set(mapping.values()) - UNUSED_TENSORS)
-    problems = []
-    if missing:
-        problems.append("missing tensors: " + ", ".join(missing))
-    if wrong_shape:
-        problems.append("tensors with an unexpected shape: " + "; ".join(wrong_shape))
-    if unexpected:
-        problems.append("unexpected tensors: " + ", ".join(unexpected))
-    if problems:
-        raise ValueError(f"cannot load the BERT weights from {source}: " + " | ".join(problems))
+    check_tensors(tensors, {theirs: ours[name].shape for name, theirs in mapping.items()},
+                  f"the BERT weights from {source}", ignore=UNUSED_TENSORS)
     model.load_state_dict({name: tensors[theirs] for name, theirs in mapping.items()}, strict=True)
     return model
 

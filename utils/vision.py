@@ -121,14 +121,16 @@ class PatchEmbedding(nn.Module):
     each plus its learned position. Learned rather than sinusoidal positions, as in ViT: the grid
     is small and fixed, and the model can learn which patches are neighbours in 2-D."""
 
-    def __init__(self, image_size, patch_size, in_channels, d_model):
+    def __init__(self, image_size, patch_size, in_channels, d_model, bias=True):
         super().__init__()
         if image_size % patch_size:
             raise ValueError(f"image_size {image_size} must be a multiple of patch_size {patch_size}")
         self.image_size, self.patch_size, self.in_channels = image_size, patch_size, in_channels
         self.grid = image_size // patch_size
         self.num_patches = self.grid ** 2
-        self.proj = nn.Linear(in_channels * patch_size ** 2, d_model)  # one shared linear map per patch
+        # One shared linear map per patch (a convolution with stride = kernel = patch_size, written as
+        # what it is). bias=False as in CLIP, whose [CLS] and positions make a bias redundant.
+        self.proj = nn.Linear(in_channels * patch_size ** 2, d_model, bias=bias)
         self.cls_token = nn.Parameter(torch.zeros(d_model))
         self.positions = nn.Parameter(0.02 * torch.randn(self.num_patches + 1, d_model))
 
@@ -167,19 +169,30 @@ class ViT(nn.Module):
     """Patch embedding -> pre-norm utils.Encoder -> a linear head on the [CLS] position.
 
     images (B, C, H, W) -> logits (B, num_classes). Pre-norm and GELU, as in ViT.
+
+    Options real checkpoints need (utils.checkpoints.vit and .clip): layer_norm_eps (google/vit uses
+    1e-12), activation (CLIP: "quick_gelu"), patch_bias and head_bias (CLIP has neither), and
+    embed_norm (CLIP normalises the embedded patches once more before the first layer).
     """
 
     def __init__(self, image_size, patch_size, num_classes, in_channels=1, d_model=64, num_heads=4,
-                 num_layers=3, d_ff=128, dropout=0.0):
+                 num_layers=3, d_ff=128, dropout=0.0, layer_norm_eps=1e-5, activation="gelu", patch_bias=True,
+                 head_bias=True, embed_norm=False):
         super().__init__()
-        self.embed = PatchEmbedding(image_size, patch_size, in_channels, d_model)
+        self.embed = PatchEmbedding(image_size, patch_size, in_channels, d_model, bias=patch_bias)
+        self.embed_norm = nn.LayerNorm(d_model, eps=layer_norm_eps) if embed_norm else None
         self.encoder = Encoder(num_layers, d_model, num_heads, d_ff, dropout=dropout, norm_first=True,
-                               activation="gelu")
-        self.head = nn.Linear(d_model, num_classes)
+                               activation=activation, layer_norm_eps=layer_norm_eps)
+        self.head = nn.Linear(d_model, num_classes, bias=head_bias)
+
+    def embeddings(self, images):
+        """images (B, C, H, W) -> the encoder's input (B, 1 + N, d_model)."""
+        x = self.embed(images)
+        return x if self.embed_norm is None else self.embed_norm(x)
 
     def features(self, images):
         """The encoder's output at [CLS]: (B, d_model), a summary of the whole image."""
-        return self.encoder(self.embed(images))[:, 0]
+        return self.encoder(self.embeddings(images))[:, 0]
 
     def forward(self, images):
         return self.head(self.features(images))
