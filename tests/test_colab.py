@@ -14,7 +14,7 @@ import zipfile
 import nbformat
 import pytest
 
-from course import LESSONS
+from course import LESSONS, REPO
 from environments import Environment, answered_student_notebook, build_wheel, requirement_pins
 
 # What a Colab runtime has preinstalled that the course imports or runs on (Colab has far more).
@@ -39,6 +39,9 @@ def test_the_wheel_holds_everything_a_lesson_needs(wheel):
     """A non-editable install (Colab's) must carry the shipped weights and the setup module."""
     names = zipfile.ZipFile(wheel).namelist()
     assert "course_setup.py" in names, "course_setup.py is missing from the wheel: add it to py-modules"
+    modules = sorted(str(p.relative_to(REPO)) for p in (REPO / "utils").rglob("*.py"))
+    missing = [m for m in modules if m not in names]
+    assert not missing, f"the wheel lacks these modules of utils (a subpackage not declared?): {missing}"
     assets = sorted(n for n in names if n.startswith("utils/assets/"))
     assert any(n.endswith(".safetensors") for n in assets), f"no shipped weights in the wheel: {assets}"
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
