@@ -189,13 +189,14 @@ def prepare(config, coursedir, lesson, student, reference, released):
 # --- 2. execute (on workers) ---------------------------------------------------------------------
 
 def dask_client(workers, scheduler):
-    """A Dask client: the given scheduler, or a local cluster of `workers` one-job processes."""
-    import cloudpickle
+    """A Dask client: the given scheduler, or a local cluster of `workers` one-job threads."""
     from dask.distributed import Client, LocalCluster
-    # Workers get the worker code by value: a cluster needs this environment, not this course folder.
-    cloudpickle.register_pickle_by_value(grade_worker)
     if scheduler:
-        return Client(scheduler, timeout="30s")
+        client = Client(scheduler, timeout="30s")
+        # Dask's way to ship code: the scheduler and workers get tools/grade_worker.py, so a cluster
+        # needs this Python environment, not this course folder.
+        client.upload_file(grade_worker.__file__)
+        return client
     # Threads suffice locally: each job waits on its own kernel process, where the CPU time goes.
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=False, dashboard_address=None,
                            memory_limit=0, silence_logs=logging.ERROR)

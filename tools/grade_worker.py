@@ -100,6 +100,14 @@ MEMORY_ERRORS = ("MemoryError", "can't allocate memory", "not enough memory", "s
                  "Cannot allocate memory")
 
 
+def _label(cell, index):
+    """How a report names a cell: its nbgrader id (the exercise or test), else its position."""
+    grading, nbgrader = cell.metadata.get("grading", {}), cell.metadata.get("nbgrader", {})
+    if "reference_of" in grading:
+        return f"the reference version of {grading['reference_of']}"
+    return f"cell {nbgrader['grade_id']}" if "grade_id" in nbgrader else f"code cell {index}"
+
+
 def _memory_error(cell):
     for output in cell.get("outputs", []):
         if output.output_type == "error" and any(m in f"{output.ename}: {output.evalue}" for m in MEMORY_ERRORS):
@@ -172,19 +180,19 @@ async def _execute(nb, limits, workdir):
                 break
             await client.async_execute_cell(cell, index)
             if client.over_limit:
-                fail(f"output limit: more than {limits.output_limit:,} bytes of output (cell {index})")
+                fail(f"output limit: more than {limits.output_limit:,} bytes of output (in {_label(cell, index)})")
                 break
             if _memory_error(cell):
-                fail(f"memory limit: a cell needed more than {limits.memory_bytes / GiB:.1f} GiB (cell {index})")
+                fail(f"memory limit: a cell needed more than {limits.memory_bytes / GiB:.1f} GiB (in {_label(cell, index)})")
                 break
             if any(o.get("ename") == "CellTimeoutError" for o in cell.outputs) and not await _responds(client):
-                fail(f"timeout: cell {index} did not stop when interrupted")
+                fail(f"timeout: {_label(cell, index)} did not stop when interrupted")
                 break
         result["cpu_s"] = _kernel_cpu_seconds(client.km)
     except DeadKernelError:
-        fail(f"kernel died (cell {index}; exit code {_exit_code(client.km)})")
+        fail(f"kernel died (in {_label(nb.cells[index], index)}; exit code {_exit_code(client.km)})")
     except Exception as error:  # noqa: BLE001  (whatever else stops execution is a failure, not a 0)
-        fail(f"grading error in cell {index}: {type(error).__name__}: {error}")
+        fail(f"grading error in {_label(nb.cells[index], index)}: {type(error).__name__}: {error}")
     finally:
         await _shutdown(client)
     if client.capped:

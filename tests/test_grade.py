@@ -1,0 +1,313 @@
+"""tools/grade.py on a simulated class: expected scores per exercise, failures reported, never silent zeros.
+
+The class takes `chain`, a small assignment built here whose exercises call each other (square ->
+norm -> mean_norm), so that a broken early helper could cost later exercises; one ungraded demo
+cell (must be skipped) and one ungraded cell that a test needs (must run). Grading runs through the
+real command line in a throwaway nbgrader course, with short limits so that a loop costs seconds.
+"""
+import csv
+import hashlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbgrader.api import Gradebook
+
+from course import BIN, REPO, run, tool_env
+
+pytestmark = pytest.mark.slow
+GRADE = REPO / "tools" / "grade.py"
+
+
+def nbgrader_cell(source, grade_id, *, points=None, solution=False):
+    meta = {"grade": points is not None, "grade_id": grade_id, "locked": not solution, "schema_version": 3,
+            "solution": solution, "task": False}
+    if points is not None:
+        meta["points"] = points
+    return new_code_cell(source, metadata={"nbgrader": meta})
+
+
+def chain_notebook():
+    """The instructor version of `chain`: three exercises, each calling the previous one."""
+    return new_notebook(cells=[
+        new_markdown_cell("# Chain: square -> norm -> mean_norm"),
+        new_code_cell("import math\nimport sys\nimport warnings"),
+        new_code_cell("print('demo ran')\nDEMO = [square_demo for square_demo in range(3)]"),  # ungraded demo
+        nbgrader_cell("def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION", "square",
+                      solution=True),
+        nbgrader_cell("assert square(3) == 9\n### BEGIN HIDDEN TESTS\nassert square(-2) == 4\n"
+                      "assert square(0.5) == 0.25\n### END HIDDEN TESTS", "test_square", points=1),
+        nbgrader_cell("def norm(v):\n    ### BEGIN SOLUTION\n    return math.sqrt(sum(square(x) for x in v))\n"
+                      "    ### END SOLUTION", "norm", solution=True),
+        nbgrader_cell("assert norm([3, 4]) == 5\n### BEGIN HIDDEN TESTS\nassert norm([0, 0]) == 0\n"
+                      "assert abs(norm([1, 1]) - math.sqrt(2)) < 1e-12\n### END HIDDEN TESTS", "test_norm", points=2),
+        new_code_cell("POINTS = [[3, 4], [6, 8]]"),  # ungraded, but test_mean_norm needs it
+        nbgrader_cell("def mean_norm(points):\n    ### BEGIN SOLUTION\n    return sum(norm(p) for p in points) / "
+                      "len(points)\n    ### END SOLUTION", "mean_norm", solution=True),
+        nbgrader_cell("assert mean_norm(POINTS) == 7.5\n### BEGIN HIDDEN TESTS\nassert mean_norm([[0, 0]]) == 0\n"
+                      "assert mean_norm([[1, 0], [0, 3]]) == 2\n### END HIDDEN TESTS", "test_mean_norm", points=3),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+
+
+FULL = {"test_square": 1, "test_norm": 2, "test_mean_norm": 3}
+
+
+class Course:
+    """A throwaway nbgrader course with one assignment; submissions edited from its instructor version."""
+
+    def __init__(self, root, name, notebook):
+        self.root, self.name = Path(root), name
+        shutil.copy(REPO / "nbgrader_config.py", self.root)
+        (self.root / "solutions" / name).mkdir(parents=True)
+        nbformat.write(notebook, self.root / "solutions" / name / f"{name}.ipynb")
+        run(["nbgrader", "generate_assignment", name, "--force", "--log-level=WARN"], cwd=self.root)
+
+    def read(self, kind):
+        folder = {"solution": "solutions", "release": "notebooks"}[kind]
+        return nbformat.read(self.root / folder / self.name / f"{self.name}.ipynb", as_version=4)
+
+    def edited(self, **sources):
+        """The instructor version with some cells' sources replaced ({grade_id: source}, None deletes)."""
+        nb = self.read("solution")
+        for grade_id, source in sources.items():
+            cell = cell_by_id(nb, grade_id)
+            if source is None:
+                nb.cells.remove(cell)
+            else:
+                cell.source = source
+        return nb
+
+    def submit(self, student, notebook):
+        folder = self.root / "submitted" / student / self.name
+        folder.mkdir(parents=True)
+        nbformat.write(notebook, folder / f"{self.name}.ipynb")
+        return folder / f"{self.name}.ipynb"
+
+    def grade(self, *options, lesson=None, timeout=900):
+        return subprocess.run([str(BIN / "python"), str(GRADE), lesson or self.name, *options], cwd=self.root, env=tool_env(),
+                              capture_output=True, text=True, timeout=timeout)
+
+    def grades(self):
+        with open(self.root / "grades.csv", newline="") as f:
+            return {row["student"]: row for row in csv.DictReader(f) if row["lesson"] == self.name}
+
+    def gradebook(self, db_url=None):
+        """{student: {grade_id: score}} of everyone nbgrader's gradebook has scores for."""
+        with Gradebook(db_url or f"sqlite:///{self.root / 'gradebook.db'}") as gradebook:
+            return {s.id: {g.name: g.score for g in gradebook.find_submission(self.name, s.id).notebooks[0].grades}
+                    for s in gradebook.students if _has_submission(gradebook, self.name, s.id)}
+
+    def autograded(self, student):
+        return nbformat.read(self.root / "autograded" / student / self.name / f"{self.name}.ipynb", as_version=4)
+
+    def feedback(self, student):
+        return self.root / "feedback" / student / self.name / f"{self.name}.html"
+
+
+def _has_submission(gradebook, lesson, student):
+    try:
+        gradebook.find_submission(lesson, student)
+        return True
+    except Exception:  # noqa: BLE001  (MissingEntry: never graded)
+        return False
+
+
+def cell_by_id(nb, grade_id):
+    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def digest(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def scores_of(row):
+    return {k: float(row[k]) for k in FULL} if row["status"] == "graded" else None
+
+
+# What each simulated student wrote, and the scores (None: reported as failed) that are fair for it.
+CLASS = {
+    "reference": ({}, FULL),
+    "blank": ("release", {"test_square": 0, "test_norm": 0, "test_mean_norm": 0}),
+    "partial": ({"norm": "def norm(v):\n    return sum(square(x) for x in v)"},  # forgot the square root
+                {"test_square": 1, "test_norm": 0, "test_mean_norm": 3}),
+    "cheater": ({"norm": "def norm(v):\n    return 5.0"},  # passes the visible test only
+                {"test_square": 1, "test_norm": 0, "test_mean_norm": 3}),
+    "warning": ({"square": "def square(x):\n    warnings.warn('this could be faster')\n    return x * x"}, FULL),
+    "stderr": ({"norm": "def norm(v):\n    print('computing a norm', file=sys.stderr)\n"
+                        "    return math.sqrt(sum(square(x) for x in v))"}, FULL),
+    "deleted": ({"test_norm": None}, FULL),
+    "tampered": ({"square": "def square(x):\n    return x + x", "test_square": "pass"},
+                 {"test_square": 0, "test_norm": 2, "test_mean_norm": 3}),
+    "syntax": ({"square": "def square(x)\n    return x * x"},  # an early helper that does not even parse
+               {"test_square": 0, "test_norm": 2, "test_mean_norm": 3}),
+    "endless": ({"norm": "def norm(v):\n    while True:\n        pass"},
+                {"test_square": 1, "test_norm": 0, "test_mean_norm": 3}),
+    "chatty": ({"square": "print('x' * 10_000_000)\ndef square(x):\n    return x * x"}, FULL),
+    "killed": ({"mean_norm": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"}, None),
+    "greedy": ({"norm": "hoard = bytearray(8 * 1024 ** 3)"}, None),
+}
+REASONS = {"killed": "kernel died", "greedy": "memory limit"}
+LIMITS = ["--timeout", "3", "--memory", "1.5"]
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    course = Course(tmp_path_factory.mktemp("class"), "chain", chain_notebook())
+    paths = {}
+    for student, (edits, _) in CLASS.items():
+        paths[student] = course.submit(student, course.read("release") if edits == "release" else course.edited(**edits))
+    before = {student: digest(path) for student, path in paths.items()}
+    started = time.monotonic()
+    result = course.grade("--workers", "2", *LIMITS)
+    print(f"graded {len(CLASS)} students in {time.monotonic() - started:.1f} s\n{result.stdout}\n{result.stderr[-3000:]}")
+    return course, result, paths, before
+
+
+@pytest.mark.parametrize("student", CLASS)
+def test_each_student_gets_the_fair_score_or_a_reported_failure(graded_class, student):
+    course, result, _, _ = graded_class
+    row = course.grades()[student]
+    expected = CLASS[student][1]
+    if expected is None:
+        assert row["status"] == "failed" and REASONS[student] in row["reason"], row
+        assert row["score"] == "", f"a failed submission must not get a score: {row}"
+    else:
+        assert row["status"] == "graded", row
+        assert scores_of(row) == expected, f"{student}: {row}"
+        assert float(row["score"]) == sum(expected.values())
+
+
+def test_failures_make_the_command_fail_and_are_listed(graded_class):
+    _, result, _, _ = graded_class
+    assert result.returncode == 1, result.stdout + result.stderr
+    listing = result.stdout.split("FAILED (not graded, no score given):")[1]
+    assert set(re.findall(r"^  (\w+):", listing, re.M)) == {"killed", "greedy"}
+
+
+def test_the_gradebook_holds_the_scores_and_no_zero_for_failures(graded_class):
+    course, _, _, _ = graded_class
+    gradebook = course.gradebook()
+    assert "killed" not in gradebook and "greedy" not in gradebook
+    assert gradebook == {s: exp for s, (_, exp) in CLASS.items() if exp is not None}
+
+
+def test_a_loop_costs_seconds_and_big_output_is_cut(graded_class):
+    course, _, _, _ = graded_class
+    rows = course.grades()
+    assert float(rows["endless"]["wall_s"]) < 30, rows["endless"]
+    assert "output cut" in rows["chatty"]["notes"]
+    size = (course.root / "autograded" / "chatty" / "chain" / "chain.ipynb").stat().st_size
+    assert size < 200_000, f"the graded notebook kept {size:,} bytes of output"
+
+
+def test_tamper_report_is_silent_for_honest_students(graded_class):
+    course, _, _, _ = graded_class
+    rows = course.grades()
+    assert "edited test cells" in rows["tampered"]["notes"] and "test_square" in rows["tampered"]["notes"]
+    assert "deleted test cells" in rows["deleted"]["notes"] and "test_norm" in rows["deleted"]["notes"]
+    for student in ("reference", "blank", "partial", "warning", "stderr", "syntax"):
+        assert rows[student]["notes"] == "", f"{student}: {rows[student]['notes']}"
+
+
+def test_demo_cells_are_skipped_and_needed_cells_run(graded_class):
+    course, _, _, _ = graded_class
+    nb = course.autograded("reference")
+    outputs = "".join(str(o) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "demo ran" not in outputs, "an ungraded demo cell ran"
+    assert len(nb.cells) == len(course.read("solution").cells), "reference cells added for grading were left in"
+
+
+def test_feedback_names_hidden_checks_without_their_code(graded_class):
+    course, _, _, _ = graded_class
+    for student, (_, expected) in CLASS.items():
+        if expected is None:
+            assert not course.feedback(student).exists()
+            continue
+        html = course.feedback(student).read_text()
+        assert len(html.encode()) < 200_000, f"{student}'s feedback is {len(html.encode()):,} bytes"
+        assert "square(0.5)" not in html and "[[1, 0], [0, 3]]" not in html, "hidden test code in feedback"
+    partial = course.feedback("cheater").read_text()
+    assert "hidden check 1: FAILED" in partial and "hidden check 2: not run" in partial
+    assert "hidden check 1: passed" in course.feedback("reference").read_text()
+
+
+def test_submitted_files_stay_byte_identical(graded_class):
+    _, _, paths, before = graded_class
+    assert {s: digest(p) for s, p in paths.items()} == before
+
+
+def test_one_worker_gives_the_same_gradebook_as_two(graded_class, tmp_path):
+    course, _, _, _ = graded_class
+    some = ["reference", "partial", "syntax", "deleted", "warning"]
+    single = Course(tmp_path, "chain", chain_notebook())
+    for student in some:
+        shutil.copytree(course.root / "submitted" / student, single.root / "submitted" / student)
+    result = single.grade("--workers", "1", *LIMITS)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert single.gradebook() == {s: course.gradebook()[s] for s in some}
+
+
+def test_regrading_one_student_keeps_the_others(graded_class):
+    course, _, _, _ = graded_class
+    before = course.grades()
+    result = course.grade("--student", "partial", "--workers", "1", *LIMITS)
+    assert result.returncode == 0, result.stdout + result.stderr
+    after = course.grades()
+    assert after == before | {"partial": after["partial"]} and scores_of(after["partial"]) == CLASS["partial"][1]
+
+
+def test_bad_input_gets_clear_errors(graded_class, tmp_path):
+    course, _, _, _ = graded_class
+    result = course.grade(lesson="no_such_lesson")
+    assert result.returncode == 2 and "no lesson 'no_such_lesson'" in result.stderr
+    result = course.grade("--workers", "0")
+    assert result.returncode == 2 and "--workers must be at least 1" in result.stderr
+    empty = Course(tmp_path, "chain", chain_notebook())
+    result = empty.grade()
+    assert result.returncode == 2 and "no submissions of chain" in result.stderr
+
+
+def test_a_dask_scheduler_on_loopback_grades_the_same(graded_class, tmp_path):
+    """The distributed path: a scheduler and two workers started here, as an instructor's cluster would be."""
+    course, _, _, _ = graded_class
+    some = ["reference", "cheater", "endless"]
+    (tmp_path / "course").mkdir()
+    remote = Course(tmp_path / "course", "chain", chain_notebook())
+    for student in some:
+        shutil.copytree(course.root / "submitted" / student, remote.root / "submitted" / student)
+    scheduler_file = tmp_path / "scheduler.json"
+    # Workers run elsewhere: no course folder on their path, only this Python environment.
+    env = {**tool_env(), "PYTHONPATH": ""}
+    processes = [subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
+                                   "--no-dashboard", "--scheduler-file", str(scheduler_file)],
+                                  cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        for _ in range(300):
+            if scheduler_file.exists():
+                break
+            time.sleep(0.1)
+        processes.append(subprocess.Popen([str(BIN / "dask"), "worker", "--scheduler-file", str(scheduler_file),
+                                           "--nworkers", "2", "--nthreads", "1", "--no-dashboard"],
+                                          cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        import json
+        address = json.loads(scheduler_file.read_text())["address"]
+        assert address.startswith("tcp://127.0.0.1:")
+        result = remote.grade("--scheduler", address, *LIMITS)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert f"on {address}" in result.stdout
+        assert remote.gradebook() == {s: course.gradebook()[s] for s in some}
+    finally:
+        for process in reversed(processes):
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
