@@ -311,3 +311,19 @@ def test_a_dask_scheduler_on_loopback_grades_the_same(graded_class, tmp_path):
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def test_students_check_their_own_answers(graded_class):
+    course, _, _, _ = graded_class
+    check = [str(BIN / "python"), str(REPO / "tools" / "check.py")]
+    ok = subprocess.run([*check, str(course.root / "notebooks" / "chain" / "chain.ipynb").replace("notebooks", "solutions")],
+                        env=tool_env(), capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0 and "3 of 3 checks passed" in ok.stdout and "hidden tests" in ok.stdout, ok.stdout + ok.stderr
+    partial = course.root / "submitted" / "partial" / "chain" / "chain.ipynb"
+    bad = subprocess.run([*check, str(partial), "test_square", "test_norm"], env=tool_env(), capture_output=True,
+                         text=True, timeout=300)
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "passed  test_square" in bad.stdout and "FAILED  test_norm (2 points): AssertionError" in bad.stdout
+    assert "test_mean_norm" not in bad.stdout
+    unknown = subprocess.run([*check, str(partial), "test_nothing"], env=tool_env(), capture_output=True, text=True)
+    assert unknown.returncode == 2 and "no test cell ['test_nothing']" in unknown.stderr

@@ -100,29 +100,35 @@ def tamper_report(submitted, released):
 
 
 def cell_names(source):
-    """(defined, used) top-level names of a code cell, or None if it cannot be parsed."""
+    """(defined, needed) names of a code cell, or None if it cannot be parsed. `needed`: names the cell
+    reads before it assigns them itself (statement by statement), so `q = ...; f(q)` needs no `q`."""
     try:
         tree = ast.parse(TransformerManager().transform_cell(source))
     except SyntaxError:
         return None
-    defined, used = set(), set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            (defined if isinstance(node.ctx, (ast.Store, ast.Del)) else used).add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            defined.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                defined.add(alias.asname or alias.name.split(".")[0])
-                if alias.name == "*":
-                    return None
-        elif isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, ast.Store):
-            base = node.value
-            while isinstance(base, (ast.Attribute, ast.Subscript)):
-                base = base.value
-            if isinstance(base, ast.Name):
-                defined.add(base.id)  # `model.x = ...` changes `model`: a later use depends on this cell
-    return defined, used
+    defined, needed = set(), set()
+    for statement in tree.body:
+        stores, loads = set(), set()
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name):
+                (stores if isinstance(node.ctx, (ast.Store, ast.Del)) else loads).add(node.id)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                stores.add(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                for alias in node.names:
+                    if alias.name == "*":
+                        return None
+                    stores.add(alias.asname or alias.name.split(".")[0])
+            elif isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, ast.Store):
+                base = node.value
+                while isinstance(base, (ast.Attribute, ast.Subscript)):
+                    base = base.value
+                if isinstance(base, ast.Name):  # `model.x = ...` changes `model`: later uses depend on it
+                    stores.add(base.id)
+                    loads.add(base.id)
+        needed |= loads - defined
+        defined |= stores
+    return defined, needed
 
 
 def plan(nb, reference):
@@ -235,8 +241,9 @@ class UseExecuted(Preprocessor):
     def preprocess(self, nb, resources):
         executed = self.executed[resources["nbgrader"]["student"]]
         executed.cells = [c for c in executed.cells if "reference_of" not in c.metadata.get("grading", {})]
-        for cell in executed.cells:
-            cell.metadata.pop("grading", None)
+        for cell in executed.cells:  # keep only the mark of a skipped cell: feedback leaves it out
+            if cell.metadata.pop("grading", {}).get("skip"):
+                cell.metadata["grading"] = {"skipped": True}
         return executed, resources
 
 
@@ -268,8 +275,18 @@ def write_gradebook(config, coursedir, lesson, results):
 
 class HiddenChecks(Preprocessor):
     """Feedback: a test cell's hidden part becomes a list of named checks with passed/failed/not run and
-    the error's first line; its code is never shown. Images (demo plots) are left out."""
+    the error's first line; its code is never shown. Ungraded code cells (demos), images (plots)
+    and the lesson's prose (headings stay) are left out."""
     enabled = True
+
+    def preprocess(self, nb, resources):
+        # The learner has the lesson; feedback keeps its headings, exercises and tests (under 200 KB).
+        nb.cells = [c for c in nb.cells if c.cell_type != "code" or "nbgrader" in c.metadata]
+        for cell in nb.cells:
+            if cell.cell_type == "markdown" and "nbgrader" not in cell.metadata:
+                cell.source = "\n".join(line for line in cell.source.splitlines() if line.startswith("#"))
+        nb.cells = [c for c in nb.cells if c.source.strip()]
+        return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
