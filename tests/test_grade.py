@@ -327,3 +327,50 @@ def test_students_check_their_own_answers(graded_class):
     assert "test_mean_norm" not in bad.stdout
     unknown = subprocess.run([*check, str(partial), "test_nothing"], env=tool_env(), capture_output=True, text=True)
     assert unknown.returncode == 2 and "no test cell ['test_nothing']" in unknown.stderr
+
+
+# --- limits that fail a submission, with the limit named ---------------------------------------------
+
+def test_output_and_wall_time_limits_are_failure_reasons(tmp_path):
+    course = Course(tmp_path, "chain", chain_notebook())
+    course.submit("flood", course.edited(square="for _ in range(50):\n    print('y' * 10_000)\n"
+                                                "def square(x):\n    return x * x"))
+    slow = "import time\ntime.sleep(2.5)\n"
+    course.submit("slow", course.edited(square=slow + "def square(x):\n    return x * x",
+                                        norm=slow + "def norm(v):\n    return math.sqrt(sum(square(x) for x in v))",
+                                        mean_norm=slow + "def mean_norm(p):\n    return sum(map(norm, p)) / len(p)"))
+    result = course.grade("--output-limit", "200000", "--wall-time", "6", *LIMITS)
+    assert result.returncode == 1, result.stdout + result.stderr
+    rows = course.grades()
+    assert rows["flood"]["status"] == "failed" and "output limit" in rows["flood"]["reason"], rows["flood"]
+    assert rows["slow"]["status"] == "failed" and "wall time limit" in rows["slow"]["reason"], rows["slow"]
+    assert course.gradebook() == {}, "a failed submission must not be scored"
+
+
+# --- a real lesson ------------------------------------------------------------------------------------
+
+def test_lesson_02_each_exercise_on_its_own(tmp_path):
+    """The issue's case: a typo in stable_softmax must not cost scaled_dot_product_attention; a warning
+    costs nothing; the lesson's cheats (tests/cheats) score 0 on each cheated exercise."""
+    from test_grading import load_cheats
+    lesson = "02_attention"
+    course = Course(tmp_path, lesson, nbformat.read(REPO / "solutions" / lesson / f"{lesson}.ipynb", as_version=4))
+    full = {c.metadata.nbgrader["grade_id"]: c.metadata.nbgrader["points"]
+            for c in course.read("solution").cells if c.metadata.get("nbgrader", {}).get("grade")}
+    cheats = load_cheats(lesson)
+    course.submit("reference", course.read("solution"))
+    course.submit("cheater", course.edited(**{sid: source for sid, (_, source) in cheats.items()}))
+    typo = cell_by_id(course.read("solution"), "stable_softmax").source.replace("def stable_softmax(scores, dim=-1):",
+                                                                                "def stable_softmax(scores, dim=-1)")
+    course.submit("typo", course.edited(stable_softmax=typo))
+    warned = cell_by_id(course.read("solution"), "dot_product_scores").source.replace(
+        "### BEGIN SOLUTION", "### BEGIN SOLUTION\n    import warnings; warnings.warn('an honest warning')")
+    course.submit("warning", course.edited(dot_product_scores=warned))
+    result = course.grade("--workers", "2")
+    print(result.stdout)
+    assert result.returncode == 0, result.stdout + result.stderr
+    scores = course.gradebook()
+    assert scores["reference"] == full and scores["warning"] == full
+    assert scores["typo"] == {**full, "test_stable_softmax": 0}
+    assert scores["cheater"] == {test_id: 0 for _, (test_id, _) in cheats.items()} | {
+        t: p for t, p in full.items() if t not in {test_id for test_id, _ in cheats.values()}}
