@@ -374,3 +374,60 @@ def test_lesson_02_each_exercise_on_its_own(tmp_path):
     assert scores["typo"] == {**full, "test_stable_softmax": 0}
     assert scores["cheater"] == {test_id: 0 for _, (test_id, _) in cheats.items()} | {
         t: p for t, p in full.items() if t not in {test_id for test_id, _ in cheats.values()}}
+
+
+# --- a PostgreSQL gradebook ---------------------------------------------------------------------------
+
+def postgres_bin():
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).resolve().parent
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return versions[-1].parent if versions else None
+
+
+@pytest.fixture
+def postgres():
+    """A PostgreSQL server of our own on loopback, in a temporary folder; its SQLAlchemy URL."""
+    import socket
+    import tempfile
+    bindir = postgres_bin()
+    if bindir is None:
+        pytest.skip("no PostgreSQL server binaries here (Debian: apt-get install postgresql; .ci/run does)")
+    pytest.importorskip("psycopg2", reason="psycopg2-binary is in requirements.txt")
+    # initdb refuses to run as root: then run the server as Debian's `postgres` user.
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    folder = Path(tempfile.mkdtemp(prefix="gradebook-pg-"))
+    if as_user:
+        shutil.chown(folder, "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = folder / "data"
+
+    def pg(*command):
+        subprocess.run([*as_user, str(bindir / command[0]), *command[1:]], check=True, capture_output=True,
+                       timeout=120, cwd=folder)
+
+    pg("initdb", "-D", str(data), "-U", "grader", "--auth=trust")
+    pg("pg_ctl", "-D", str(data), "-l", str(folder / "log"), "-w", "-o",
+       f"-p {port} -k {folder} -c listen_addresses=127.0.0.1", "start")
+    try:
+        pg("createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "grader", "gradebook")
+        yield f"postgresql+psycopg2://grader@127.0.0.1:{port}/gradebook"
+    finally:
+        pg("pg_ctl", "-D", str(data), "-m", "immediate", "stop")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_postgresql_gradebook(postgres, tmp_path, graded_class):
+    class_course, _, _, _ = graded_class
+    course = Course(tmp_path, "chain", chain_notebook())
+    run(["nbgrader", "generate_assignment", "chain", "--force", f"--db={postgres}", "--log-level=WARN"], cwd=course.root)
+    some = ["reference", "partial", "killed"]
+    for student in some:
+        shutil.copytree(class_course.root / "submitted" / student, course.root / "submitted" / student)
+    result = course.grade("--db", postgres, *LIMITS)
+    assert result.returncode == 1 and "killed: kernel died" in result.stdout, result.stdout + result.stderr
+    assert not (course.root / "gradebook.db").exists() or course.gradebook() == {}, "scores went to SQLite"
+    assert course.gradebook(postgres) == {s: CLASS[s][1] for s in ("reference", "partial")}
