@@ -431,3 +431,46 @@ def test_a_postgresql_gradebook(postgres, tmp_path, graded_class):
     assert result.returncode == 1 and "killed: kernel died" in result.stdout, result.stdout + result.stderr
     assert not (course.root / "gradebook.db").exists() or course.gradebook() == {}, "scores went to SQLite"
     assert course.gradebook(postgres) == {s: CLASS[s][1] for s in ("reference", "partial")}
+
+
+# --- the multi-user path: nbgrader's exchange -------------------------------------------------------------
+
+def test_release_fetch_submit_collect_grade_feedback_through_an_exchange(tmp_path):
+    """README's multi-user steps, with a temporary exchange: what JupyterHub users would run."""
+    (tmp_path / "course").mkdir()
+    course = Course(tmp_path / "course", "chain", chain_notebook())
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    exchange.chmod(0o777)
+    options = [f"--Exchange.root={exchange}", "--log-level=WARN"]
+    run(["nbgrader", "release_assignment", "chain", *options], cwd=course.root)
+    course_id = ["--course", "transformers-from-first-principles"]
+    answers = {"ann": {}, "bob": {"norm": "def norm(v):\n    return 5.0"}}
+    for student, edits in answers.items():
+        home = tmp_path / student
+        home.mkdir()
+        def nbgrader(*args):  # on JupyterHub the student id is the login name and HOME their own; here we set both
+            result = subprocess.run([str(BIN / "nbgrader"), *args, *course_id, *options, f"--student={student}"],
+                                    cwd=home, env={**tool_env(), "HOME": str(home)},
+                                    capture_output=True, text=True, timeout=300)
+            assert result.returncode == 0, result.stdout + result.stderr
+
+        nbgrader("fetch_assignment", "chain")
+        fetched = home / "chain" / "chain.ipynb"
+        assert fetched.is_file() and "BEGIN HIDDEN TESTS" not in fetched.read_text()
+        nbformat.write(course.edited(**edits), fetched)  # the student's work
+        nbgrader("submit", "chain")
+    run(["nbgrader", "collect", "chain", *options], cwd=course.root)
+    result = course.grade(*LIMITS)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert course.gradebook() == {"ann": FULL, "bob": {"test_square": 1, "test_norm": 0, "test_mean_norm": 3}}
+    run(["nbgrader", "release_feedback", "chain", *options], cwd=course.root)
+    for student in answers:
+        result = subprocess.run([str(BIN / "nbgrader"), "fetch_feedback", "chain", *course_id, *options,
+                                 f"--student={student}"], cwd=tmp_path / student,
+                                env={**tool_env(), "HOME": str(tmp_path / student)},
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        feedback = list((tmp_path / student / "chain" / "feedback").glob("*/chain.html"))
+        assert len(feedback) == 1 and "hidden check" in feedback[0].read_text(), feedback
+        assert ("Score: 6.0 / 6.0" in feedback[0].read_text()) == (student == "ann"), "someone else's feedback"
