@@ -150,6 +150,9 @@ CLASS = {
                {"test_square": 0, "test_norm": 2, "test_mean_norm": 3}),
     "endless": ({"norm": "def norm(v):\n    while True:\n        pass"},
                 {"test_square": 1, "test_norm": 0, "test_mean_norm": 3}),
+    "stubborn": ({"norm": "import signal\ndef norm(v):\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                          "    while True:\n        pass"},  # a loop that ignores the interrupt
+                 {"test_square": 1, "test_norm": 0, "test_mean_norm": 3}),
     "chatty": ({"square": "print('x' * 10_000_000)\ndef square(x):\n    return x * x"}, FULL),
     "killed": ({"mean_norm": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"}, None),
     "greedy": ({"norm": "hoard = bytearray(8 * 1024 ** 3)"}, None),

@@ -75,6 +75,12 @@ class GradingClient(NotebookClient):
         self.cap, self.limit = cap, limit
         self.output_bytes, self.capped, self.over_limit = 0, False, False
 
+    timed_out = False
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        self.timed_out = True  # nbclient records no error output for a timeout; the cell loop adds one
+        return await super()._async_handle_timeout(timeout, cell)
+
     def output(self, outs, msg, display_id, cell_index):
         content = msg["content"]
         size = len(json.dumps(content.get("data", content.get("text", ""))))
@@ -146,30 +152,53 @@ async def _execute(nb, limits, workdir):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NBGRADER_EXECUTION": "autograde"}
     env.pop("MPLBACKEND", None)
     deadline = started + limits.wall_time
+    kernels = iter(range(1, 1000))
 
     def timeout_for(cell):
         short = cell.metadata.get("grading", {}).get("short")
         return max(1, min(limits.short_timeout if short else limits.cell_timeout, deadline - time.monotonic()))
 
-    client = None
-    for attempt in range(1, limits.start_retries + 1):
-        km = LimitedKernelManager(kernel_name="python3", transport="ipc",  # ipc: no TCP port race between kernels
-                                  connection_file=os.path.join(workdir, f"kernel-{attempt}.json"),
-                                  launcher=launcher_argv(limits))
-        client = GradingClient(nb, km=km, cap=limits.output_cap, limit=limits.output_limit,
-                               resources={"metadata": {"path": workdir}}, allow_errors=True,
-                               interrupt_on_timeout=True, timeout_func=timeout_for, record_timing=False,
-                               error_on_timeout={"ename": "CellTimeoutError", "evalue": "the cell ran too long",
-                                                 "traceback": ["CellTimeoutError: the cell ran too long and was interrupted"]})
-        try:
-            await client.async_start_new_kernel(env=env)
-            await client.async_start_new_kernel_client()
-            break
-        except Exception as error:  # noqa: BLE001  (any start-up failure is retried, then reported)
-            await _shutdown(client)
-            if attempt == limits.start_retries:
-                fail(f"kernel failed to start ({limits.start_retries} attempts): {type(error).__name__}: {error}")
-                return _finish(result, nb, started)
+    async def start(output_bytes=0):
+        """A client with a started kernel, after up to `start_retries` attempts; raises RuntimeError."""
+        for attempt in range(1, limits.start_retries + 1):
+            km = LimitedKernelManager(kernel_name="python3", transport="ipc",  # ipc: no TCP port race
+                                      connection_file=os.path.join(workdir, f"kernel-{next(kernels)}.json"),
+                                      launcher=launcher_argv(limits))
+            client = GradingClient(nb, km=km, cap=limits.output_cap, limit=limits.output_limit,
+                                   resources={"metadata": {"path": workdir}}, allow_errors=True,
+                                   interrupt_on_timeout=True, timeout_func=timeout_for, record_timing=False,
+                                   error_on_timeout={"ename": "CellTimeoutError", "evalue": "the cell ran too long",
+                                                     "traceback": ["CellTimeoutError: the cell ran too long "
+                                                                   "and was interrupted"]})
+            client.output_bytes = output_bytes
+            try:
+                await client.async_start_new_kernel(env=env)
+                await client.async_start_new_kernel_client()
+                return client
+            except Exception as error:  # noqa: BLE001  (any start-up failure is retried, then reported)
+                await _shutdown(client)
+                if attempt == limits.start_retries:
+                    raise RuntimeError(f"kernel failed to start ({attempt} attempts): "
+                                       f"{type(error).__name__}: {error}") from error
+
+    async def restart(client, upto):
+        """A fresh kernel in the state grading needs before cell `upto`: the cells that set it up again
+        (setup, needed demos, reference versions), not the student's answers or the tests."""
+        result["cpu_s"] += _kernel_cpu_seconds(client.km)
+        await _shutdown(client)
+        client = await start(client.output_bytes)
+        for index, cell in enumerate(nb.cells[:upto]):
+            nbgrader = cell.metadata.get("nbgrader", {})
+            if cell.cell_type == "code" and not cell.metadata.get("grading", {}).get("skip") \
+                    and not nbgrader.get("solution") and not nbgrader.get("grade"):
+                await client.async_execute_cell(nbformat.from_dict(cell), index)  # a copy: outputs stay
+        return client
+
+    try:
+        client = await start()
+    except RuntimeError as error:
+        fail(str(error))
+        return _finish(result, nb, started)
     index = -1
     try:
         for index, cell in enumerate(nb.cells):
@@ -178,17 +207,24 @@ async def _execute(nb, limits, workdir):
             if time.monotonic() > deadline:
                 fail(f"wall time limit: the submission ran over {limits.wall_time:.0f} s")
                 break
+            client.timed_out = False
             await client.async_execute_cell(cell, index)
+            if client.timed_out and not any(o.output_type == "error" for o in cell.outputs):
+                # An interrupt that was ignored leaves no error: without one, a test cell would score.
+                cell.outputs.append(nbformat.v4.new_output("error", ename="CellTimeoutError",
+                                                           evalue=f"no result within {timeout_for(cell):.0f} s",
+                                                           traceback=["CellTimeoutError: the cell ran too long"]))
             if client.over_limit:
                 fail(f"output limit: more than {limits.output_limit:,} bytes of output (in {_label(cell, index)})")
                 break
             if _memory_error(cell):
                 fail(f"memory limit: a cell needed more than {limits.memory_bytes / GiB:.1f} GiB (in {_label(cell, index)})")
                 break
-            if any(o.get("ename") == "CellTimeoutError" for o in cell.outputs) and not await _responds(client):
-                fail(f"timeout: {_label(cell, index)} did not stop when interrupted")
-                break
-        result["cpu_s"] = _kernel_cpu_seconds(client.km)
+            if client.timed_out and not await _responds(client):
+                # It ignored the interrupt: it costs this cell, not the rest of the notebook.
+                result["notes"].append(f"{_label(cell, index)} ignored the interrupt; kernel restarted")
+                client = await restart(client, index)
+        result["cpu_s"] += _kernel_cpu_seconds(client.km)
     except DeadKernelError:
         fail(f"kernel died (in {_label(nb.cells[index], index)}; exit code {_exit_code(client.km)})")
     except Exception as error:  # noqa: BLE001  (whatever else stops execution is a failure, not a 0)
@@ -204,11 +240,12 @@ async def _responds(client):
     """After an interrupt: does the kernel answer again within a few seconds?"""
     probe = nbformat.v4.new_code_cell("pass")
     saved, client.timeout_func = client.timeout_func, (lambda cell: 5)
+    client.timed_out = False
     try:
         await client.async_execute_cell(probe, 0)
     finally:
         client.timeout_func = saved
-    return not any(o.get("ename") == "CellTimeoutError" for o in probe.outputs)
+    return not client.timed_out
 
 
 def _exit_code(km):
