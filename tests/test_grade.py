@@ -477,3 +477,21 @@ def test_release_fetch_submit_collect_grade_feedback_through_an_exchange(tmp_pat
         feedback = list((tmp_path / student / "chain" / "feedback").glob("*/chain.html"))
         assert len(feedback) == 1 and "hidden check" in feedback[0].read_text(), feedback
         assert ("Score: 6.0 / 6.0" in feedback[0].read_text()) == (student == "ann"), "someone else's feedback"
+
+
+# --- the worker on its own ----------------------------------------------------------------------------------
+
+def test_a_kernel_that_fails_to_start_is_retried_then_reported(monkeypatch, tmp_path):
+    import grade_worker
+    nb = nbformat.writes(new_notebook(cells=[new_code_cell("print(6 * 7)")]))
+    marker = tmp_path / "failed-once"
+    # A launcher that fails the first start (as a busy port or a slow disk would), then starts the kernel.
+    flaky = ("import os, sys\nif not os.path.exists(sys.argv[1]):\n    open(sys.argv[1], 'w').close()\n"
+             "    sys.exit(1)\nos.execv(sys.argv[2], sys.argv[2:])")
+    monkeypatch.setattr(grade_worker, "launcher_argv", lambda limits: [sys.executable, "-c", flaky, str(marker)])
+    result = grade_worker.execute(nb)
+    assert marker.exists() and result["status"] == "graded", result["reason"]
+    assert "42" in result["notebook"]
+    monkeypatch.setattr(grade_worker, "launcher_argv", lambda limits: [sys.executable, "-c", "raise SystemExit(3)"])
+    result = grade_worker.execute(nb)
+    assert result["status"] == "failed" and "kernel failed to start (3 attempts)" in result["reason"], result["reason"]
