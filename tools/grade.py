@@ -433,6 +433,9 @@ def main(argv=None):
     students = args.student or sorted(p.parent.name for p in submitted.glob(f"*/{lesson}") if p.is_dir())
     if not students:
         parser.error(f"no submissions of {lesson} in {submitted}/<student>/{lesson}/")
+    missing = [s for s in students if not (submitted / s / lesson).is_dir()]
+    if missing:
+        parser.error(f"no submission of {lesson} from {', '.join(missing)} (looked in {submitted}/<student>/{lesson}/)")
 
     print(f"grading {lesson}: {len(students)} students on "
           f"{args.scheduler or f'{args.workers} local workers'}", flush=True)
