@@ -270,7 +270,10 @@ def write_gradebook(config, coursedir, lesson, results):
             continue
         UseExecuted.executed[student] = nbformat.reads(result["notebook"], as_version=4)
         coursedir.assignment_id, coursedir.student_id = lesson, student
-        Autograde(coursedir=coursedir, config=config).start()
+        try:
+            Autograde(coursedir=coursedir, config=config).start()
+        except (Exception, SystemExit) as error:  # noqa: BLE001  (one student's problem must not stop the class)
+            result.update(status="failed", reason=f"nbgrader could not score it: {type(error).__name__}: {error}")
 
 
 class HiddenChecks(Preprocessor):
@@ -353,13 +356,19 @@ def hidden_checks(code, offset):
     return checks
 
 
-def write_feedback(config, coursedir, lesson, students):
+def write_feedback(config, coursedir, lesson, results):
+    """nbgrader's feedback for each graded student; a failure to write it is noted, the grade stands."""
     config = Config(config)
     config.GenerateFeedback.preprocessors = [GetGrades, HiddenChecks, CSSHTMLHeaderPreprocessor]
     config.GenerateFeedback.force = True
-    for student in students:
+    for student, result in results.items():
+        if result["status"] != "graded":
+            continue
         coursedir.assignment_id, coursedir.student_id = lesson, student
-        GenerateFeedback(coursedir=coursedir, config=config).start()
+        try:
+            GenerateFeedback(coursedir=coursedir, config=config).start()
+        except (Exception, SystemExit) as error:  # noqa: BLE001
+            result["notes"].append(f"no feedback: {type(error).__name__}: {error}")
 
 
 def scores(coursedir, lesson, student):
@@ -456,7 +465,7 @@ def main(argv=None):
     write_gradebook(config, coursedir, lesson, results)
     graded = [s for s in students if results[s]["status"] == "graded"]
     scored = time.monotonic()
-    write_feedback(config, coursedir, lesson, graded)
+    write_feedback(config, coursedir, lesson, results)
     print(f"  execute {executed - started:.1f} s, gradebook {scored - executed:.1f} s, "
           f"feedback {time.monotonic() - scored:.1f} s", flush=True)
 
