@@ -3,7 +3,7 @@
     python tools/check.py notebooks/02_attention/02_attention.ipynb              # every exercise
     python tools/check.py notebooks/02_attention/02_attention.ipynb test_stable_softmax
 
-From a notebook cell (save the notebook first):   !python ../../tools/check.py 02_attention.ipynb
+From a notebook cell (save the notebook first):   !{sys.executable} ../../tools/check.py 02_attention.ipynb
 
 It runs your saved notebook in a fresh kernel the way grading does (demo cells nothing depends on
 are skipped, each cell has a time limit) and says, for each test cell, passed or failed and why.
