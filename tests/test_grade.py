@@ -7,6 +7,7 @@ real command line in a throwaway nbgrader course, with short limits so that a lo
 """
 import csv
 import hashlib
+import html
 import os
 import re
 import shutil
@@ -25,6 +26,7 @@ from course import BIN, REPO, run, tool_env
 
 pytestmark = pytest.mark.slow
 GRADE = REPO / "tools" / "grade.py"
+HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 
 
 def nbgrader_cell(source, grade_id, *, points=None, solution=False):
@@ -375,6 +377,19 @@ def test_lesson_02_each_exercise_on_its_own(tmp_path):
     assert scores["typo"] == {**full, "test_stable_softmax": 0}
     assert scores["cheater"] == {test_id: 0 for _, (test_id, _) in cheats.items()} | {
         t: p for t, p in full.items() if t not in {test_id for test_id, _ in cheats.values()}}
+    # Feedback: small, hidden checks by number, never a line of hidden test code.
+    hidden = [line.strip() for c in course.read("solution").cells if c.metadata.get("nbgrader", {}).get("grade")
+              for line in c.source.split(HIDDEN_BEGIN)[-1].splitlines()[1:] if len(line.strip()) > 20
+              and HIDDEN_BEGIN in c.source and not line.startswith("###")]
+    released = "\n".join(c.source for c in course.read("release").cells)
+    hidden = [line for line in hidden if line not in released]  # a line may be in the visible part too
+    assert hidden, "lesson 02 should have hidden tests"
+    for student in scores:
+        page = course.feedback(student).read_text()
+        assert len(page.encode()) < 200_000, f"{student}'s feedback is {len(page.encode()):,} bytes"
+        text = html.unescape(re.sub(r"<[^>]+>", "", page))
+        assert "hidden check 1:" in text
+        assert not [line for line in hidden if line in text], f"hidden test code in {student}'s feedback"
 
 
 # --- a PostgreSQL gradebook ---------------------------------------------------------------------------
