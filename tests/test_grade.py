@@ -156,6 +156,8 @@ CLASS = {
                           "    while True:\n        pass"},  # a loop that ignores the interrupt
                  {"test_square": 1, "test_norm": 0, "test_mean_norm": 3}),
     "chatty": ({"square": "print('x' * 10_000_000)\ndef square(x):\n    return x * x"}, FULL),
+    "painter": ({"norm": "from IPython.display import display\ndisplay({'image/png': 'A' * 3_000_000}, raw=True)\n"
+                         "def norm(v):\n    return math.sqrt(sum(square(x) for x in v))"}, FULL),
     "killed": ({"mean_norm": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"}, None),
     "greedy": ({"norm": "hoard = bytearray(8 * 1024 ** 3)"}, None),
 }
@@ -208,9 +210,10 @@ def test_a_loop_costs_seconds_and_big_output_is_cut(graded_class):
     course, _, _, _ = graded_class
     rows = course.grades()
     assert float(rows["endless"]["wall_s"]) < 30, rows["endless"]
-    assert "output cut" in rows["chatty"]["notes"]
-    size = (course.root / "autograded" / "chatty" / "chain" / "chain.ipynb").stat().st_size
-    assert size < 200_000, f"the graded notebook kept {size:,} bytes of output"
+    for student in ("chatty", "painter"):  # 10 MB of text on one line; a 3 MB image
+        assert "output cut" in rows[student]["notes"]
+        size = (course.root / "autograded" / student / "chain" / "chain.ipynb").stat().st_size
+        assert size < 200_000, f"{student}'s graded notebook kept {size:,} bytes of output"
 
 
 def test_tamper_report_is_silent_for_honest_students(graded_class):

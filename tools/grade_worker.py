@@ -90,9 +90,14 @@ class GradingClient(NotebookClient):
             return None  # keep nothing more in memory; the cell loop stops after this cell
         if "text" in content:
             content["text"] = self._cut(content["text"])
-        for mime, value in content.get("data", {}).items():
+        data = content.get("data", {})
+        for mime, value in list(data.items()):
             if isinstance(value, str) and mime.startswith("text/"):
-                content["data"][mime] = self._cut(value)
+                data[mime] = self._cut(value)
+            elif len(json.dumps(value)) > 10 * self.cap:  # a huge image or widget state: dropped, noted
+                self.capped = True
+                del data[mime]
+                data.setdefault("text/plain", f"[{mime} output of {len(json.dumps(value)):,} bytes left out]")
         return super().output(outs, msg, display_id, cell_index)
 
     def _cut(self, text):
