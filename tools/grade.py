@@ -172,7 +172,7 @@ def plan(nb, reference):
 
 
 def prepare(config, coursedir, lesson, student, reference, released):
-    """The notebook to execute for one student (json) and tamper notes; raises ValueError if unusable."""
+    """(notebook to execute as json, tamper notes, cells skipped) for one student; ValueError if unusable."""
     path = notebook_path(coursedir, coursedir.submitted_directory, lesson, student)
     if not path.is_file():
         raise ValueError(f"no {path.name} in {path.parent}")
