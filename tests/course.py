@@ -1,5 +1,6 @@
 """What the course's tests share: where the lessons are, and how to run nbgrader's real CLI."""
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -26,3 +27,13 @@ def run(command, cwd, timeout=1500, check=True):
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
     return result
+
+
+def requirement_pins(path=REPO / "requirements.txt"):
+    """{name: line} for each pinned requirement, ignoring comments, pip options and the local package."""
+    pins = {}
+    for line in Path(path).read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line and not line.startswith("-"):
+            pins[re.split(r"[=<>~!\[]", line, maxsplit=1)[0].lower()] = line
+    return pins

