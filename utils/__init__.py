@@ -42,3 +42,5 @@ __all__ = [
     "frame_signal", "log_mel_spectrogram", "LogMelSpectrogram", "SpeechToText", "character_error_rate",
     "load_gpt2", "load_bert_classifier", "load_marian", "load_vit", "load_clip", "load_whisper", "CheckpointError",
 ]
+
+from . import checks  # noqa: E402  (the exercises' checks: utils.checks.check("test_...", globals()))
