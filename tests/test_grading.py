@@ -123,12 +123,15 @@ def test_lesson_grading_round_trip(lesson, tmp_path):
     assert sum(scores["untouched"].values()) == 0, f"an untouched student notebook scored {scores['untouched']}"
     for solution_id, (test_id, _) in cheats.items():
         assert scores["cheater"][test_id] == 0, f"the cheat for {solution_id} scored {scores['cheater'][test_id]}"
-        # ...and it is a real cheat: it got past the visible part of the test, failing only in the hidden part.
+        # ...and it is a real cheat: it got past the visible example, failing only in the full check
+        # (utils.checks on public inputs, where the lesson has one) or in the hidden part.
         test_cell = cell_by_id(course.autograded("cheater"), test_id)
-        hidden_from = test_cell.source.splitlines().index("### BEGIN HIDDEN TESTS") + 1
+        lines = test_cell.source.splitlines()
+        full_check = next((n for n, text in enumerate(lines, 1) if text.startswith("utils.checks.check(")), None)
+        first_strong = full_check or lines.index("### BEGIN HIDDEN TESTS") + 2
         line = failing_line(test_cell)
-        assert line is not None and line > hidden_from, \
-            f"the cheat for {solution_id} should pass the visible test of {test_id} and fail a hidden one (failed at line {line})"
+        assert line is not None and line >= first_strong, \
+            f"the cheat for {solution_id} should pass the visible example of {test_id} and fail the full check (failed at line {line})"
     for student in scores:
         assert course.feedback(student).is_file(), f"no feedback for {student}"
     assert {path: digest(path) for path in paths} == before, "grading changed a submitted file"
