@@ -27,13 +27,17 @@ status `failed` and its reason, no score, and the command exits 1 listing them.
 import argparse
 import ast
 import csv
+import hashlib
+import hmac
+import io
 import logging
 import os
 import re
+import secrets
 import sys
 import time
 import warnings
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import nbformat
@@ -50,9 +54,10 @@ from traitlets.config.loader import PyFileConfigLoader
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import grade_worker  # noqa: E402
-from grade_worker import GiB, Limits  # noqa: E402
+from grade_worker import GiB, Limits, sandbox_problem  # noqa: E402
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+VERDICT = "CheckFailed (grading's own inputs)"  # how a trusted verdict's error reads: no kernel wrote it
 
 
 # --- the course ---------------------------------------------------------------------------------
@@ -131,21 +136,30 @@ def cell_names(source):
     return defined, needed
 
 
-def plan(nb, reference):
-    """Add the reference versions after each test cell, mark exercise cells short, skip what grading
-    does not need. Returns the number of skipped cells."""
+def plan(nb, reference, checked=()):
+    """Add a probe before each checked test cell and the reference versions after each test cell, mark
+    exercise cells short, skip what grading does not need. Returns the number of skipped cells.
+
+    A test cell whose exercise has a check (`checked`, from utils.checks) is not run: the probe saves
+    the answers' outputs on the grader's inputs, and the trusted grader judges them."""
     reference_code = {c.metadata.nbgrader["grade_id"]: c.source for c in reference.cells
                       if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
     cells, pending = [], []
     for cell in nb.cells:
-        cells.append(cell)
         meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution") and meta["grade_id"] in checked:
+            cells.append(nbformat.v4.new_code_cell(
+                f"import utils.checks as _grading_checks\n_grading_checks.probe({meta['grade_id']!r}, globals())",
+                metadata={"grading": {"short": True, "probe_of": meta["grade_id"], "answers": list(pending)}}))
+        cells.append(cell)
         if cell.cell_type != "code" or not (meta.get("solution") or meta.get("grade")):
             continue
         cell.metadata["grading"] = {"short": True}
         if meta.get("solution"):
             pending.append(meta["grade_id"])
             continue
+        if meta["grade_id"] in checked:
+            cell.metadata["grading"] = {"skip": True, "verdict": True}
         # After exercise n's test: bind the reference version of exercise n, so that exercise n+1's
         # answer and tests call a correct helper whatever the student wrote for n.
         for grade_id in pending:
@@ -155,9 +169,9 @@ def plan(nb, reference):
         pending = []
     nb.cells = cells
 
-    # Keep the setup cell, exercise and test cells, and (walking backwards) every cell that defines a
-    # name a kept cell uses; skip the rest (demos, training, plots). Unparseable cells are kept.
-    code = [c for c in nb.cells if c.cell_type == "code"]
+    # Keep the setup cell, exercise, probe and test cells, and (walking backwards) every cell that defines
+    # a name a kept cell uses; skip the rest (demos, training, plots). Unparseable cells are kept.
+    code = [c for c in nb.cells if c.cell_type == "code" and not c.metadata.get("grading", {}).get("skip")]
     needed, skipped = set(), 0
     for cell in reversed(code):
         names = cell_names(cell.source)
@@ -171,8 +185,128 @@ def plan(nb, reference):
     return skipped
 
 
-def prepare(config, coursedir, lesson, student, reference, released):
-    """(notebook to execute as json, tamper notes, cells skipped) for one student; ValueError if unusable."""
+def trusted_cells(submitted, reference):
+    """The notebook grading runs: the reference lesson's cells, with the student's solution cells in
+    place of the reference answers. Cells a student added or edited outside the exercises do not run."""
+    answers = {c.metadata.nbgrader["grade_id"]: c for c in submitted.cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    nb = nbformat.from_dict(reference)
+    for index, cell in enumerate(nb.cells):
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            mine = answers.get(meta["grade_id"])
+            cell.source = mine.source if mine is not None else ""
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return nb
+
+
+# --- secret inputs and trusted verdicts ------------------------------------------------------------------
+
+def case_seed(secret, lesson, test, student):
+    """The seed of one student's inputs for one exercise: from the course secret, never stored."""
+    digest = hmac.new(secret.encode(), f"{lesson}/{test}/{student}".encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def grading_inputs(secret, lesson, student, tests):
+    """{test: cases} drawn from the secret, and the same as bytes of a torch.save file for the kernel."""
+    import torch
+    import utils.checks as checks
+    cases = {test: checks.exercise_for(test).cases(checks.generator(case_seed(secret, lesson, test, student)))
+             for test in tests}
+    buffer = io.BytesIO()
+    torch.save(cases, buffer)
+    return cases, buffer.getvalue()
+
+
+def _without_answers(tree, answer_names):
+    """A module's code without the definitions of the lesson's answers (judged by their own rules)."""
+    tree.body = [node for node in tree.body if not (
+        isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in answer_names)]
+    return ast.unparse(tree)
+
+
+def rule_failures(nb, checked):
+    """{test: message} for answers that break their exercise's rules, read from the submitted source.
+
+    Any solution cell that reaches code by name (getattr, get_ipython, sys.modules, ...) fails its own
+    exercise and every later one (it could have prepared an alias for them). An exercise's forbidden
+    words (a built-in to write yourself, the library twin) are looked for in its own solution cells and
+    in the code of earlier solution cells outside the other answers' definitions."""
+    import utils.checks as checks
+    answer_names = {name for test in checked for name in checks.exercise_for(test).names}
+    failures, earlier, dynamic = {}, [], None
+    sources = {c.metadata.nbgrader["grade_id"]: c.source for c in nb.cells
+               if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
+    for cell in nb.cells:
+        grading = cell.metadata.get("grading", {})
+        if "probe_of" not in grading:
+            continue
+        test, exercise = grading["probe_of"], checks.exercise_for(grading["probe_of"])
+        own = [sources[g] for g in grading["answers"] if g in sources]
+        for source in own:
+            tree = checks.parse(source)
+            problems = checks.dynamic_uses(tree) if tree is not None else []
+            if problems and dynamic is None:
+                dynamic = problems[0]
+        if dynamic is not None:
+            failures[test] = f"an answer uses {dynamic}; this exercise and every later one get no points"
+        else:
+            for source in own:
+                problems = checks.rules_of(exercise, source, own=tuple(answer_names))
+                if problems:
+                    failures[test] = f"this answer {problems[0].replace('it uses', 'uses', 1)}"
+                    break
+            for source in earlier:
+                tree = checks.parse(source)
+                rest = _without_answers(tree, answer_names) if tree is not None else ""
+                problems = checks.rules_of(exercise, rest, own=tuple(answer_names)) if rest.strip() else []
+                if problems and test not in failures:
+                    failures[test] = f"code outside the answers {problems[0].replace('it uses', 'uses', 1)}"
+        earlier += own
+    return failures
+
+
+def verdicts(nb, cases, probes, rules):
+    """{test: (passed, message)}: the trusted judgement of each checked exercise's outputs."""
+    import torch
+    import utils.checks as checks
+    out = {}
+    for test, test_cases in cases.items():
+        if test in rules:
+            out[test] = (False, rules[test])
+            continue
+        if test not in probes:
+            out[test] = (False, "no result: the answer did not run to the end (an error, a timeout, or a "
+                                "cell before it failed)")
+            continue
+        try:
+            results = torch.load(io.BytesIO(probes[test]), weights_only=True)
+            passed = checks.judge_results(checks.exercise_for(test), test_cases, results)
+            out[test] = (True, f"passed: all {passed} checks on grading's own inputs")
+        except checks.CheckFailed as failure:
+            out[test] = (False, str(failure))
+        except Exception as error:  # noqa: BLE001  (unreadable output: the answer's, not the grader's, fault)
+            out[test] = (False, f"the answer's outputs could not be read: {type(error).__name__}: {str(error)[:200]}")
+    return out
+
+
+def apply_verdicts(nb, found):
+    """Each checked test cell's outputs become its verdict (an error when failed), as nbgrader scores them."""
+    for cell in nb.cells:
+        test = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type != "code" or test not in found or not cell.metadata.get("grading", {}).get("verdict"):
+            continue
+        passed, message = found[test]
+        cell.metadata["verdict"] = {"passed": passed, "message": message}
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=message + "\n")] if passed else \
+            [nbformat.v4.new_output("error", ename="CheckFailed", evalue=message, traceback=[f"{VERDICT}: {message}"])]
+
+
+def prepare(config, coursedir, lesson, student, reference, released, checked=()):
+    """(notebook to execute, its rule failures {test: message}, tamper notes, cells skipped) for one
+    student; ValueError if the submission is unusable."""
     path = notebook_path(coursedir, coursedir.submitted_directory, lesson, student)
     if not path.is_file():
         raise ValueError(f"no {path.name} in {path.parent}")
@@ -188,8 +322,9 @@ def prepare(config, coursedir, lesson, student, reference, released):
             nb, resources = preprocessor(config=config).preprocess(nb, resources)
         except Exception as error:  # noqa: BLE001
             raise ValueError(f"{preprocessor.__name__}: {error}") from error
-    skipped = plan(nb, reference)
-    return nbformat.writes(nb), notes, skipped
+    nb = trusted_cells(nb, reference)
+    skipped = plan(nb, reference, checked)
+    return nb, rule_failures(nb, checked), notes, skipped
 
 
 # --- 2. execute (on workers) ---------------------------------------------------------------------
@@ -210,19 +345,21 @@ def dask_client(workers, scheduler):
 
 
 def execute_all(jobs, limits, workers, scheduler):
-    """{student: worker result}, as they finish; a lost worker is a failure with its reason."""
+    """{student: worker result}, as they finish; a lost worker is a failure with its reason.
+    `jobs`: {student: (notebook json, probe inputs as bytes)}."""
     from dask.distributed import as_completed
     results = {}
     with dask_client(workers, scheduler) as client:
-        futures = {client.submit(grade_worker.execute, job, asdict(limits), key=f"grade-{student}-{time.time_ns()}",
-                                 pure=False, retries=0): student for student, job in jobs.items()}
+        futures = {client.submit(grade_worker.execute, notebook, asdict(limits), inputs,
+                                 key=f"grade-{student}-{time.time_ns()}", pure=False, retries=0): student
+                   for student, (notebook, inputs) in jobs.items()}
         for future in as_completed(futures):
             student = futures[future]
             try:
                 results[student] = future.result()
             except Exception as error:  # noqa: BLE001  (a worker that died or was lost)
                 results[student] = {"status": "failed", "reason": f"worker error: {type(error).__name__}: {error}",
-                                    "notes": [], "cpu_s": 0.0, "wall_s": 0.0}
+                                    "notes": [], "cpu_s": 0.0, "wall_s": 0.0, "probes": {}}
             r = results[student]
             print(f"  {student}: {r['status']} {r['reason']} ({r.get('cpu_s', 0):.1f} CPU-s, "
                   f"{r.get('wall_s', 0):.1f} s)", flush=True)
@@ -240,7 +377,8 @@ class UseExecuted(Preprocessor):
 
     def preprocess(self, nb, resources):
         executed = self.executed[resources["nbgrader"]["student"]]
-        executed.cells = [c for c in executed.cells if "reference_of" not in c.metadata.get("grading", {})]
+        executed.cells = [c for c in executed.cells
+                          if not {"reference_of", "probe_of"} & set(c.metadata.get("grading", {}))]
         for cell in executed.cells:  # keep only the mark of a skipped cell: feedback leaves it out
             if cell.metadata.pop("grading", {}).get("skip"):
                 cell.metadata["grading"] = {"skipped": True}
@@ -300,6 +438,13 @@ class HiddenChecks(Preprocessor):
             return cell, resources
         lines = cell.source.splitlines()
         error = next((o for o in cell.outputs if o.output_type == "error"), None)
+        judged = (error is not None and error.get("traceback", [""])[0].startswith(VERDICT)) or any(
+            o.output_type == "stream" and o.text.startswith("passed: all") for o in cell.outputs)
+        if judged:  # a trusted verdict: the test cell did not run; grading ran the exercise's full check
+            if HIDDEN_BEGIN in lines:
+                lines = lines[:lines.index(HIDDEN_BEGIN)] + ["# hidden checks (not shown)"]
+            cell.source = "\n".join(lines)
+            return cell, resources
         failed_line = failing_line(error) if error else None
         if HIDDEN_BEGIN in lines:
             begin = lines.index(HIDDEN_BEGIN)
@@ -409,9 +554,23 @@ def main(argv=None):
     parser.add_argument("--wall-time", type=float, default=Limits.wall_time, help="seconds per submission (900)")
     parser.add_argument("--output-limit", type=int, default=Limits.output_limit, help="output bytes per submission")
     parser.add_argument("--csv", type=Path, help="where to write grades (default: COURSE/grades.csv)")
+    parser.add_argument("--secret-file", type=Path,
+                        help="file holding the course secret that draws each student's check inputs (default: "
+                             "$GRADING_SECRET, else a new random one for this run)")
+    parser.add_argument("--unsafe", action="store_true",
+                        help="grade without a sandbox: student code then runs as you, with your files")
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
+    if not args.unsafe and not args.scheduler and sandbox_problem():
+        parser.error(f"cannot grade for credit without a sandbox: {sandbox_problem()}. Install it, or pass "
+                     "--unsafe to grade anyway (student code then runs as you and can read your files).")
+    if args.secret_file:
+        secret = args.secret_file.read_text().strip()
+    else:
+        secret = os.environ.get("GRADING_SECRET") or secrets.token_hex(32)
+    if not secret:
+        parser.error(f"{args.secret_file} is empty")
 
     warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader 0.9.6 with SQLAlchemy 2.x: harmless autoflush noise
     # nbgrader calls `alembic` from this environment's bin/; kernels get one PyTorch thread each.
@@ -423,7 +582,7 @@ def main(argv=None):
     config.Application.log_level = "ERROR"
     lesson = args.lesson
     limits = Limits(memory_bytes=int(args.memory * GiB), short_timeout=args.timeout, wall_time=args.wall_time,
-                    output_limit=args.output_limit)
+                    output_limit=args.output_limit, sandbox=not args.unsafe)
 
     reference_path = notebook_path(coursedir, coursedir.source_directory, lesson)
     released_path = notebook_path(coursedir, coursedir.release_directory, lesson)
@@ -446,20 +605,34 @@ def main(argv=None):
     if missing:
         parser.error(f"no submission of {lesson} from {', '.join(missing)} (looked in {submitted}/<student>/{lesson}/)")
 
-    print(f"grading {lesson}: {len(students)} students on "
-          f"{args.scheduler or f'{args.workers} local workers'}", flush=True)
+    import utils.checks as checks
+    tests = list(grade_cells(reference))
+    checked = [t for t in tests if t in checks.EXERCISES]
+    print(f"grading {lesson}: {len(students)} students on {args.scheduler or f'{args.workers} local workers'}, "
+          f"{'in a sandbox each' if limits.sandbox else 'WITHOUT a sandbox (--unsafe)'}", flush=True)
+    if len(checked) < len(tests):
+        print(f"  {len(tests) - len(checked)} test cells have no check in utils.checks: their own code decides "
+              f"them, inside the student's kernel ({', '.join(t for t in tests if t not in checked)})", flush=True)
     started = time.monotonic()
-    jobs, notes, results = {}, {}, {}
+    jobs, notes, results, cases, rules = {}, {}, {}, {}, {}
     for student in students:
         try:
-            jobs[student], notes[student], skipped = prepare(config, coursedir, lesson, student, reference, released)
+            nb, rules[student], notes[student], skipped = prepare(config, coursedir, lesson, student, reference,
+                                                                  released, checked)
+            cases[student], inputs = grading_inputs(secret, lesson, student, checked)
+            jobs[student] = (nbformat.writes(nb), inputs)
         except ValueError as error:
             results[student] = {"status": "failed", "reason": f"cannot grade: {error}", "notes": [],
-                                "cpu_s": 0.0, "wall_s": 0.0}
+                                "cpu_s": 0.0, "wall_s": 0.0, "probes": {}}
             notes[student] = []
     if jobs:
         print(f"  {skipped} ungraded cells skipped (nothing graded depends on them)", flush=True)
         results.update(execute_all(jobs, limits, args.workers, args.scheduler))
+    for student, result in results.items():  # the trusted verdicts, judged here from the outputs as data
+        if result["status"] == "graded" and student in cases:
+            nb = nbformat.reads(result["notebook"], as_version=4)
+            apply_verdicts(nb, verdicts(nb, cases[student], result.get("probes", {}), rules[student]))
+            result["notebook"] = nbformat.writes(nb)
 
     executed = time.monotonic()
     write_gradebook(config, coursedir, lesson, results)

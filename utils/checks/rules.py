@@ -25,7 +25,8 @@ ALLOWED_DUNDERS = {"__init__", "__call__", "__len__", "__getitem__", "__iter__",
                    "__contains__", "__post_init__"}
 ALLOWED_IMPORTS = {"torch", "math", "numpy", "itertools", "functools", "collections", "typing", "dataclasses",
                    "string", "re", "heapq", "statistics", "random", "unicodedata", "copy", "bisect", "enum",
-                   "abc", "utils", "tqdm", "matplotlib", "__future__"}
+                   "abc", "utils", "tqdm", "matplotlib", "warnings", "time", "json", "textwrap", "fractions",
+                   "decimal", "numbers", "__future__"}
 
 
 class RuleViolation(ValueError):
