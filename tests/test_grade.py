@@ -93,9 +93,9 @@ class Course:
         nbformat.write(notebook, folder / f"{self.name}.ipynb")
         return folder / f"{self.name}.ipynb"
 
-    def grade(self, *options, lesson=None, timeout=900):
-        return subprocess.run([str(BIN / "python"), str(GRADE), lesson or self.name, *options], cwd=self.root, env=tool_env(),
-                              capture_output=True, text=True, timeout=timeout)
+    def grade(self, *options, lesson=None, timeout=900, env=None):
+        return subprocess.run([str(BIN / "python"), str(GRADE), lesson or self.name, *options], cwd=self.root,
+                              env={**tool_env(), **(env or {})}, capture_output=True, text=True, timeout=timeout)
 
     def grades(self):
         with open(self.root / "grades.csv", newline="") as f:
@@ -506,10 +506,10 @@ def test_a_kernel_that_fails_to_start_is_retried_then_reported(monkeypatch, tmp_
     # A launcher that fails the first start (as a busy port or a slow disk would), then starts the kernel.
     flaky = ("import os, sys\nif not os.path.exists(sys.argv[1]):\n    open(sys.argv[1], 'w').close()\n"
              "    sys.exit(1)\nos.execv(sys.argv[2], sys.argv[2:])")
-    monkeypatch.setattr(grade_worker, "launcher_argv", lambda limits: [sys.executable, "-c", flaky, str(marker)])
-    result = grade_worker.execute(nb)
+    monkeypatch.setattr(grade_worker, "launcher_argv", lambda *args: [sys.executable, "-c", flaky, str(marker)])
+    result = grade_worker.execute(nb, grade_worker.Limits(sandbox=False))
     assert marker.exists() and result["status"] == "graded", result["reason"]
     assert "42" in result["notebook"]
-    monkeypatch.setattr(grade_worker, "launcher_argv", lambda limits: [sys.executable, "-c", "raise SystemExit(3)"])
-    result = grade_worker.execute(nb)
+    monkeypatch.setattr(grade_worker, "launcher_argv", lambda *args: [sys.executable, "-c", "raise SystemExit(3)"])
+    result = grade_worker.execute(nb, grade_worker.Limits(sandbox=False))
     assert result["status"] == "failed" and "kernel failed to start (3 attempts)" in result["reason"], result["reason"]
