@@ -15,3 +15,11 @@ c.Execute.interrupt_on_timeout = True
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# `nbgrader collect` refuses a submission whose files do not belong to the student it names (tools/exchange.py).
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+if (Path(__file__).resolve().parent / "tools" / "exchange.py").is_file():  # the course folder (a copy holding only this file collects as nbgrader does)
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
+    c.ExchangeFactory.collect = "exchange.OwnerCheckedCollect"

@@ -68,6 +68,7 @@ class Course:
     def __init__(self, root, name, notebook):
         self.root, self.name = Path(root), name
         shutil.copy(REPO / "nbgrader_config.py", self.root)
+        shutil.copytree(REPO / "tools", self.root / "tools")  # the exchange's collector lives there
         (self.root / "solutions" / name).mkdir(parents=True)
         nbformat.write(notebook, self.root / "solutions" / name / f"{name}.ipynb")
         run(["nbgrader", "generate_assignment", name, "--force", "--log-level=WARN"], cwd=self.root)
@@ -481,7 +482,25 @@ def test_release_fetch_submit_collect_grade_feedback_through_an_exchange(tmp_pat
         assert fetched.is_file() and "BEGIN HIDDEN TESTS" not in fetched.read_text()
         nbformat.write(course.edited(**edits), fetched)  # the student's work
         nbgrader("submit", "chain")
-    run(["nbgrader", "collect", "chain", *options], cwd=course.root)
+    # On a hub each student's files belong to their own login: give them uids, and let mallory submit a
+    # newer notebook in bob's name (all answers right). Collect must refuse it and keep bob's own.
+    uids = {"ann": 61001, "bob": 61002, "mallory": 61003}
+    with open(course.root / "nbgrader_config.py", "a") as config:
+        config.write(f"\nc.OwnerCheckedCollect.student_uids = {uids!r}\n")
+    inbound = exchange / "transformers-from-first-principles" / "inbound"
+    for folder in list(inbound.iterdir()):
+        owner = uids[folder.name.split("+")[0]]
+        for path in [folder, *folder.rglob("*")]:
+            os.chown(path, owner, owner)
+    bobs = next(inbound.glob("bob+chain+*"))
+    name = bobs.name.split("+")
+    forged = inbound / "+".join([name[0], name[1], name[2].replace(name[2][:4], str(int(name[2][:4]) + 1)), "forged"])
+    shutil.copytree(bobs, forged)
+    nbformat.write(course.edited(), forged / "chain.ipynb")
+    for path in [forged, *forged.rglob("*")]:
+        os.chown(path, uids["mallory"], uids["mallory"])
+    collected = run(["nbgrader", "collect", "chain", *options], cwd=course.root)
+    assert "Refusing bob+chain+" in collected.stdout + collected.stderr and "uid 61003" in collected.stdout + collected.stderr
     result = course.grade(*LIMITS)
     assert result.returncode == 0, result.stdout + result.stderr
     assert course.gradebook() == {"ann": FULL, "bob": {"test_square": 1, "test_norm": 0, "test_mean_norm": 3}}
