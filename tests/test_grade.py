@@ -278,6 +278,14 @@ def test_bad_input_gets_clear_errors(graded_class, monkeypatch, capsys):
         with pytest.raises(SystemExit) as exit_:
             grade.main(argv)
         assert exit_.value.code == 2 and message in capsys.readouterr().err
+    # Without bubblewrap, grading for credit is refused (and says how to go on) unless --unsafe is given.
+    monkeypatch.setattr(grade, "sandbox_problem", lambda: "bubblewrap is not installed")
+    with pytest.raises(SystemExit) as exit_:
+        grade.main(["chain"])
+    error = capsys.readouterr().err
+    assert exit_.value.code == 2 and "cannot grade for credit without a sandbox: bubblewrap is not installed" in error
+    assert "--unsafe" in error
+    monkeypatch.undo()
     (course.root / "submitted" / "empty" / "chain").mkdir(parents=True)  # a folder without the notebook
     result = course.grade("--student", "empty", *LIMITS)
     assert result.returncode == 1 and "empty: cannot grade: no chain.ipynb in" in result.stdout, result.stdout
