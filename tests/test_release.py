@@ -29,3 +29,11 @@ def test_student_notebooks_match_a_fresh_release(tmp_path):
     assert not stale, f"notebooks/ is out of date for {stale}: run `python tools/release.py` and commit"
     extra = sorted({p.name for p in (REPO / "notebooks").iterdir() if p.is_dir()} - set(LESSONS))
     assert not extra, f"notebooks/ holds lessons that solutions/ does not: {extra}"
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_student_notebooks_carry_nothing_of_the_instructors_run(lesson):
+    nb = nbformat.read(REPO / "notebooks" / lesson / f"{lesson}.ipynb", as_version=4)
+    assert "widgets" not in nb.metadata, "saved widget state: JupyterLab would log 'widget model not found'"
+    with_outputs = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
+    assert not with_outputs, f"code cells {with_outputs} keep the instructor's outputs"

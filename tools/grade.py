@@ -5,21 +5,29 @@
     python tools/grade.py LESSON --workers 4             # local parallel workers (default: all cores)
     python tools/grade.py LESSON --scheduler tcp://host:8786   # an existing Dask cluster
     python tools/grade.py LESSON --db postgresql+psycopg2://user@host/course
+    python tools/grade.py LESSON --secret-file ~/.course-secret   # the same secret inputs on every run
+    python tools/grade.py LESSON --unsafe                # no bubblewrap here: student code runs as you
 
 Run it from the course root (where nbgrader_config.py is), after `python tools/release.py LESSON`.
 nbgrader stays the gradebook, feedback and exchange tool; this command adds what `nbgrader
 autograde` lacks:
 
 1. prepare (trusted, here): nbgrader's own sanitizing preprocessors restore locked test cells (and
-   re-insert deleted ones); after each test cell the reference version of that exercise is run, so
-   exercise n is graded against reference helpers 1..n-1 (one typo costs one exercise); ungraded
-   demo cells that nothing graded depends on are skipped; a tamper report compares submitted test
-   cells with the *released* ones.
-2. execute (untrusted, on workers): tools/grade_worker.py runs each submission in a fresh kernel
-   under memory, time and output limits, on a Dask cluster (a local one by default).
-3. score (trusted, here, the only gradebook writer): nbgrader's Autograde converter with the executed
-   notebook in place of its Execute step; stderr and warnings cost no points. Then nbgrader feedback
-   (hidden tests shown as named checks, never their code) and grades.csv with a status column.
+   re-insert deleted ones); the notebook that runs is the instructor's lesson with the student's
+   solution cells in place of the answers (nothing else a student wrote runs); before each test cell
+   with a check in utils.checks a probe cell saves the answers' outputs on inputs drawn from the
+   course secret (HMAC of secret, lesson, test, student), and the test cell itself does not run; after
+   each test cell the reference version of that exercise is run, so exercise n is graded against
+   reference helpers 1..n-1 (one typo costs one exercise); ungraded demo cells that nothing graded
+   depends on are skipped; the answers' source is checked against each exercise's rules; a tamper
+   report compares submitted test cells with the *released* ones.
+2. execute (untrusted, on workers): tools/grade_worker.py runs each submission in a fresh kernel in a
+   bubblewrap sandbox under memory, process, time and output limits, on a Dask cluster (a local one by
+   default), and brings back the executed notebook and the probes' outputs as bytes.
+3. score (trusted, here, the only gradebook writer): each checked exercise's outputs are loaded as
+   data and judged (utils.checks), and the verdict becomes its test cell's output; then nbgrader's
+   Autograde converter with that notebook in place of its Execute step; stderr and warnings cost no
+   points. Then nbgrader feedback (verdicts, never the hidden code) and grades.csv with a status column.
 
 A submission that could not be graded (kernel died, timed out, failed to start, a limit hit) gets
 status `failed` and its reason, no score, and the command exits 1 listing them.

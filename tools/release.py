@@ -33,6 +33,17 @@ def release(names, release_dir=None, db_url=None):
     for name in names:
         subprocess.run([str(bin_dir / "nbgrader"), "generate_assignment", name, "--force", "--log-level=WARN", *options],
                        cwd=REPO, env=env, check=True)
+        drop_widget_state(REPO / (release_dir or "notebooks") / name / f"{name}.ipynb")
+
+
+def drop_widget_state(path):
+    """The instructor's saved widget state means nothing to a learner (JupyterLab logs 'model not found')."""
+    import nbformat
+    if not path.is_file():
+        return
+    nb = nbformat.read(path, as_version=4)
+    if nb.metadata.pop("widgets", None) is not None:
+        nbformat.write(nb, path)
 
 
 def main():
