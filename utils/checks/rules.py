@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import ast
 
-from IPython.core.inputtransformer2 import TransformerManager
-
 # Reaching a name without spelling it: with these, any rule below could be walked around.
 DYNAMIC_NAMES = {
     "getattr", "setattr", "delattr", "__import__", "exec", "eval", "compile", "globals", "locals", "vars",
@@ -36,7 +34,12 @@ class RuleViolation(ValueError):
 def parse(source: str) -> ast.Module | None:
     """The syntax tree of a cell (IPython's magics turned into Python first), or None if it has none."""
     try:
-        return ast.parse(TransformerManager().transform_cell(source))
+        from IPython.core.inputtransformer2 import TransformerManager  # Jupyter has it; plain Python may not
+        source = TransformerManager().transform_cell(source)
+    except ImportError:
+        pass
+    try:
+        return ast.parse(source)
     except SyntaxError:
         return None
 
