@@ -1,27 +1,40 @@
-"""The grading round trip with nbgrader's real CLI and gradebook, in a temporary course directory.
+"""The grading round trip, in a temporary course directory with nbgrader's real gradebook.
 
-For every lesson: release it, then submit (a) the reference solution, (b) the untouched student
-notebook and (c) the reference with some answers replaced by cheats that pass the visible test
-(tests/cheats/<lesson>.py); autograde, generate feedback. Expect full marks, zero, zero on each
-cheated exercise, feedback for everyone, and every submitted file byte-identical afterwards.
+For every lesson, through the course's class-grading command (tools/grade.py, one run per lesson,
+2 workers; called only from `grade_class` below): release it, then submit (a) the reference
+solution, (b) the blank student notebook and (c) the reference with some answers replaced by cheats
+that pass the visible test (tests/cheats/<lesson>.py). Expect full marks, zero on every test cell,
+zero on each cheated exercise, feedback for everyone, and every submitted file byte-identical.
 
-On a small assignment made for these tests (tests/grading_demo/): a test cell edited to `pass`, a
-cell that never returns, a syntax error, an extra cell and a deleted cell.
+With nbgrader's own CLI (`nbgrader generate_assignment`, `autograde`, `generate_feedback`: README's
+plain nbgrader path), on a small assignment made for these tests (tests/grading_demo/): a test cell
+edited to `pass`, a cell that never returns, a syntax error, an extra cell and a deleted cell.
 """
 import hashlib
 import importlib.util
 import re
 import shutil
+import subprocess
+import traceback
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from course import LESSONS, REPO, run
+from course import BIN, LESSONS, REPO, run, tool_env
 
 pytestmark = pytest.mark.slow
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+VERDICT = "CheckFailed (grading's own inputs)"  # tools/grade.py's trusted verdict on a checked test cell
+
+
+def grade_class(course_root, lesson, *options, timeout=1500):
+    """Grade every student submitted for `lesson` in the course at `course_root` with tools/grade.py
+    (one invocation, 2 workers); the CompletedProcess. The one place this file calls that command."""
+    return subprocess.run([str(BIN / "python"), str(REPO / "tools" / "grade.py"), lesson,
+                           "--course-dir", str(course_root), "--workers", "2", *options],
+                          cwd=course_root, env=tool_env(), capture_output=True, text=True, timeout=timeout)
 
 
 class Course:
@@ -52,9 +65,19 @@ class Course:
         return path
 
     def grade(self, *options):
-        """autograde + generate_feedback for every submission; {student: {grade_id: score}}."""
+        """nbgrader's own autograde + generate_feedback for every submission; {student: {grade_id: score}}."""
         self.nbgrader("autograde", self.name, "--force", *options)
         self.nbgrader("generate_feedback", self.name, "--force")
+        return self.scores()
+
+    def grade_class(self, *options):
+        """tools/grade.py for every submission (it writes feedback too); {student: {grade_id: score}}."""
+        result = grade_class(self.root, self.name, *options)
+        assert result.returncode == 0, f"tools/grade.py {self.name} failed ({result.returncode}):\n" \
+                                       f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+        return self.scores()
+
+    def scores(self):
         with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}") as gradebook:
             return {
                 student.id: {grade.name: grade.score
@@ -103,6 +126,49 @@ def failing_line(test_cell):
 
 # --- every lesson -----------------------------------------------------------------------------
 
+def run_here(notebook, test_source):
+    """Run the answers of `notebook` (its solution cells) and then `test_source` in this process, on the
+    lesson's usual imports; the line of the test that raised, or None if it passed. For test cells that
+    grading judges itself (pure functions of tensors: cheap here)."""
+    namespace = {}
+    exec("import math\nimport torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
+         "import utils\nimport utils.checks", namespace)
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
+            exec(compile(cell.source, "<answer>", "exec"), namespace)
+    try:
+        exec(compile(test_source, "<test cell>", "exec"), namespace)
+    except Exception as error:  # noqa: BLE001  (the test failing is what we look for)
+        frames = [frame.lineno for frame in traceback.extract_tb(error.__traceback__) if frame.filename == "<test cell>"]
+        return frames[0] if frames else 0
+    return None
+
+
+def cheat_failed_in_full_check(test_cell, cheat):
+    """None if the cheat got past the test cell's visible example and failed only its full check, else why not.
+
+    A test cell with a check in utils.checks does not run under tools/grade.py: its output is the trusted
+    verdict on grading's own inputs, which a real cheat fails after its answer ran to the end; that the
+    cheat gets past the visible example is then seen here, by running the test cell on the cheating
+    notebook's answers in this process (`run_here`). Any other test cell ran in grading's kernel. Either
+    way it must raise in the full check (utils.checks on public inputs, where the lesson has one) or in
+    the hidden part, after the visible example."""
+    error = next((o for o in test_cell.outputs if o.output_type == "error"), None)
+    judged = error is not None and error.traceback and error.traceback[0].startswith(VERDICT)
+    if any(o.output_type == "stream" and o.text.startswith("passed: all") for o in test_cell.outputs):
+        return "the trusted verdict passed it"
+    if judged and error.evalue.startswith(("no result", "the answer's outputs could not be read")):
+        return f"the answer did not run to the end: {error.evalue}"
+    source = cell_by_id(cheat, test_cell.metadata.nbgrader["grade_id"]).source if judged else test_cell.source
+    lines = source.splitlines()
+    full_check = next((n for n, text in enumerate(lines, 1) if text.startswith("utils.checks.check(")), None)
+    first_strong = full_check or lines.index("### BEGIN HIDDEN TESTS") + 2
+    line = run_here(cheat, source) if judged else failing_line(test_cell)
+    if line is None or line < first_strong:
+        return f"failed at line {line}, before the full check (line {first_strong})"
+    return None
+
+
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_lesson_grading_round_trip(lesson, tmp_path):
     course = Course(tmp_path, REPO / "solutions" / lesson, lesson)
@@ -112,26 +178,22 @@ def test_lesson_grading_round_trip(lesson, tmp_path):
     cheat = course.solution
     for solution_id, (test_id, source) in cheats.items():
         cell_by_id(cheat, solution_id).source = source
-    paths = [course.submit("reference", course.solution), course.submit("untouched", course.release)]
+    paths = [course.submit("reference", course.solution), course.submit("blank", course.release)]
     if cheats:
-        paths.append(course.submit("cheater", cheat))
+        paths.append(course.submit("cheats", cheat))
     before = {path: digest(path) for path in paths}
 
-    scores = course.grade()
+    scores = course.grade_class()
 
+    assert set(scores) == {path.parent.parent.name for path in paths}, f"not everyone was graded: {sorted(scores)}"
     assert scores["reference"] == full, f"the reference solution lost points: {scores['reference']} of {full}"
-    assert sum(scores["untouched"].values()) == 0, f"an untouched student notebook scored {scores['untouched']}"
+    assert scores["blank"] == dict.fromkeys(full, 0), f"a blank student notebook scored {scores['blank']}"
     for solution_id, (test_id, _) in cheats.items():
-        assert scores["cheater"][test_id] == 0, f"the cheat for {solution_id} scored {scores['cheater'][test_id]}"
-        # ...and it is a real cheat: it got past the visible example, failing only in the full check
-        # (utils.checks on public inputs, where the lesson has one) or in the hidden part.
-        test_cell = cell_by_id(course.autograded("cheater"), test_id)
-        lines = test_cell.source.splitlines()
-        full_check = next((n for n, text in enumerate(lines, 1) if text.startswith("utils.checks.check(")), None)
-        first_strong = full_check or lines.index("### BEGIN HIDDEN TESTS") + 2
-        line = failing_line(test_cell)
-        assert line is not None and line >= first_strong, \
-            f"the cheat for {solution_id} should pass the visible example of {test_id} and fail the full check (failed at line {line})"
+        assert scores["cheats"][test_id] == 0, f"the cheat for {solution_id} scored {scores['cheats'][test_id]}"
+        # ...and it is a real cheat: it got past the visible example, failing only in the full check.
+        why_not = cheat_failed_in_full_check(cell_by_id(course.autograded("cheats"), test_id), cheat)
+        assert why_not is None, \
+            f"the cheat for {solution_id} should pass the visible example of {test_id} and fail the full check: {why_not}"
     for student in scores:
         assert course.feedback(student).is_file(), f"no feedback for {student}"
     assert {path: digest(path) for path in paths} == before, "grading changed a submitted file"
