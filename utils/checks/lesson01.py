@@ -29,7 +29,7 @@ def _step_cases(g):
     cases = []
     for batch, d_in, d_hidden, bias in [(2, 4, 3, 0.5), (1, 1, 1, 2.0), (5, 7, 11, 2.0), (3, 16, 2, 2.0), (4, 5, 5, 1.0)]:
         case = {"x": _randn(g, batch, d_in), "h": _randn(g, batch, d_hidden, scale=3.0 if batch > 2 else 1.0)}
-        case.update(_cell_weights(g, d_in, d_hidden, bias))
+        case["weights"] = _cell_weights(g, d_in, d_hidden, bias)
         if d_in == d_hidden > 1:
             case["note"] = "D == H"
         cases.append(case)
@@ -37,6 +37,7 @@ def _step_cases(g):
 
 
 def _step(c, act=torch.tanh, W_ih=None, W_hh=None, b_ih=True, b_hh=True):
+    c = {**c, **c["weights"]}
     W_ih = c["W_ih"].T if W_ih is None else W_ih
     W_hh = c["W_hh"].T if W_hh is None else W_hh
     z = c["x"] @ W_ih + c["h"] @ W_hh
@@ -45,7 +46,8 @@ def _step(c, act=torch.tanh, W_ih=None, W_hh=None, b_ih=True, b_hh=True):
 
 
 def _step_judge(got, c):
-    square = c["W_ih"].size(0) == c["W_ih"].size(1)
+    w = c["weights"]
+    square = w["W_ih"].size(0) == w["W_ih"].size(1)
     mistakes = [
         (_step(c, b_hh=False), "b_hh is missing: the step adds both biases, b_ih and b_hh"),
         (_step(c, b_ih=False), "b_ih is missing: the step adds both biases, b_ih and b_hh"),
@@ -53,12 +55,12 @@ def _step_judge(got, c):
         (_step(c, act=lambda z: z), "no tanh: the new state is tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)"),
         (_step(c, act=torch.sigmoid), "sigmoid instead of tanh: an RNN cell squashes with tanh"),
         (_step(c, act=torch.relu), "ReLU instead of tanh: nn.RNNCell's default nonlinearity is tanh"),
-        (_step(c, W_hh=c["W_hh"]), "h is multiplied by W_hh, not by W_hh.T (W_hh is (H, H): the shapes fit "
+        (_step(c, W_hh=w["W_hh"]), "h is multiplied by W_hh, not by W_hh.T (W_hh is (H, H): the shapes fit "
          "either way, so only the values show it): use h @ W_hh.T"),
     ]
     if square:
-        mistakes.append((_step(c, W_ih=c["W_ih"]), "x is multiplied by W_ih, not by W_ih.T: W_ih is (H, D), so use x @ W_ih.T"))
-        mistakes.append((_step(c, W_ih=c["W_ih"], W_hh=c["W_hh"]), "the weights are not transposed: W_ih is (H, D) "
+        mistakes.append((_step(c, W_ih=w["W_ih"]), "x is multiplied by W_ih, not by W_ih.T: W_ih is (H, D), so use x @ W_ih.T"))
+        mistakes.append((_step(c, W_ih=w["W_ih"], W_hh=w["W_hh"]), "the weights are not transposed: W_ih is (H, D) "
                          "and W_hh is (H, H), so use x @ W_ih.T and h @ W_hh.T"))
     expect_tensor(got, _step(c), "the new hidden state", "(B, H)", mistakes, atol=1e-5, rtol=1e-4)
 
@@ -70,7 +72,7 @@ def _step_hint(case, error):
 
 register(Exercise(
     test="test_rnn_cell_step", names=("rnn_cell_step",), cases=_step_cases,
-    call=lambda f, c: f(c["x"], c["h"], c["W_ih"], c["W_hh"], c["b_ih"], c["b_hh"]), judge=_step_judge,
+    call=lambda f, c: f(c["x"], c["h"], *(c["weights"][k] for k in ("W_ih", "W_hh", "b_ih", "b_hh"))), judge=_step_judge,
     forbidden=("RNN",), allowed=("rnn_cell_step",), on_error=_step_hint))
 
 
