@@ -73,7 +73,7 @@ def _step_hint(case, error):
 register(Exercise(
     test="test_rnn_cell_step", names=("rnn_cell_step",), cases=_step_cases,
     call=lambda f, c: f(c["x"], c["h"], *(c["weights"][k] for k in ("W_ih", "W_hh", "b_ih", "b_hh"))), judge=_step_judge,
-    forbidden=("RNN",), allowed=("rnn_cell_step",), on_error=_step_hint))
+    forbidden=("RNN", "recurrent"), on_error=_step_hint))
 
 
 # --- rnn_unroll ---------------------------------------------------------------------------------------------
@@ -119,7 +119,7 @@ def _unroll_judge(got, c):
 
 register(Exercise(
     test="test_rnn_unroll", names=("rnn_unroll",), cases=_unroll_cases, call=_unroll_call, judge=_unroll_judge,
-    forbidden=("RNN",), allowed=("rnn_unroll", "rnn_cell_step"),
+    forbidden=("RNN", "recurrent"), allowed=("rnn_cell_step",),
     on_error=lambda case, error: ("xs is (B, T, D): step t reads xs[:, t], of shape (B, D)"
                                   if "shape" in error or "size" in error or "index" in error else "")))
 
@@ -177,7 +177,7 @@ def _norms_judge(got, c):
 
 register(Exercise(
     test="test_input_gradient_norms", names=("input_gradient_norms",), cases=_norms_cases,
-    call=lambda f, c: f(_network(c), c["xs"]), judge=_norms_judge))
+    call=lambda f, c: f(_network(c), c["xs"]), judge=_norms_judge, forbidden=("recurrent", "input_gradient_norms")))
 
 
 # --- make_recall_batch -----------------------------------------------------------------------------------------------
@@ -252,6 +252,6 @@ def _uniform_check(values, allowed, what, call):
 
 register(Exercise(
     test="test_make_recall_batch", names=("make_recall_batch",), cases=_recall_cases, call=_recall_call,
-    judge=_recall_judge,
+    judge=_recall_judge, forbidden=("recurrent", "make_recall_batch"),
     on_error=lambda case, error: ("make_recall_batch should return two tensors, tokens and targets"
                                   if "unpack" in error else "")))
