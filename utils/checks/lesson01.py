@@ -1,0 +1,257 @@
+"""Checks of lesson 01's exercises: one RNN step, its unrolling, input-gradient norms, the memory task's batches."""
+import torch
+import torch.nn as nn
+
+from .compare import expect_tensor, expect_tuple
+from .core import CheckFailed, Exercise, register
+
+NUM_KEYS, VOCAB_SIZE = 8, 32  # lesson 01's memory task (its exercise cell defines the same two numbers)
+
+
+def _randn(g, *shape, scale=1.0):
+    return scale * torch.randn(*shape, generator=g)
+
+
+def _uniform(g, *shape, low=-1.0, high=1.0):
+    return low + (high - low) * torch.rand(*shape, generator=g)
+
+
+# --- rnn_cell_step ---------------------------------------------------------------------------------------
+
+def _cell_weights(g, d_in, d_hidden, bias=1.0):
+    bound = d_hidden ** -0.5  # nn.RNNCell's own initialisation range
+    return {"W_ih": _uniform(g, d_hidden, d_in, low=-bound, high=bound),
+            "W_hh": _uniform(g, d_hidden, d_hidden, low=-bound, high=bound),
+            "b_ih": _uniform(g, d_hidden, low=-bias, high=bias), "b_hh": _uniform(g, d_hidden, low=-bias, high=bias)}
+
+
+def _step_cases(g):
+    cases = []
+    for batch, d_in, d_hidden, bias in [(2, 4, 3, 0.5), (1, 1, 1, 2.0), (5, 7, 11, 2.0), (3, 16, 2, 2.0), (4, 5, 5, 1.0)]:
+        case = {"x": _randn(g, batch, d_in), "h": _randn(g, batch, d_hidden, scale=3.0 if batch > 2 else 1.0)}
+        case["weights"] = _cell_weights(g, d_in, d_hidden, bias)
+        if d_in == d_hidden > 1:
+            case["note"] = "D == H"
+        cases.append(case)
+    return cases
+
+
+def _step(c, act=torch.tanh, W_ih=None, W_hh=None, b_ih=True, b_hh=True):
+    c = {**c, **c["weights"]}
+    W_ih = c["W_ih"].T if W_ih is None else W_ih
+    W_hh = c["W_hh"].T if W_hh is None else W_hh
+    z = c["x"] @ W_ih + c["h"] @ W_hh
+    z = z + (c["b_ih"] if b_ih else 0) + (c["b_hh"] if b_hh else 0)
+    return act(z)
+
+
+def _step_judge(got, c):
+    w = c["weights"]
+    square = w["W_ih"].size(0) == w["W_ih"].size(1)
+    mistakes = [
+        (_step(c, b_hh=False), "b_hh is missing: the step adds both biases, b_ih and b_hh"),
+        (_step(c, b_ih=False), "b_ih is missing: the step adds both biases, b_ih and b_hh"),
+        (_step(c, b_ih=False, b_hh=False), "both biases are missing: add b_ih and b_hh"),
+        (_step(c, act=lambda z: z), "no tanh: the new state is tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)"),
+        (_step(c, act=torch.sigmoid), "sigmoid instead of tanh: an RNN cell squashes with tanh"),
+        (_step(c, act=torch.relu), "ReLU instead of tanh: nn.RNNCell's default nonlinearity is tanh"),
+        (_step(c, W_hh=w["W_hh"]), "h is multiplied by W_hh, not by W_hh.T (W_hh is (H, H): the shapes fit "
+         "either way, so only the values show it): use h @ W_hh.T"),
+    ]
+    if square:
+        mistakes.append((_step(c, W_ih=w["W_ih"]), "x is multiplied by W_ih, not by W_ih.T: W_ih is (H, D), so use x @ W_ih.T"))
+        mistakes.append((_step(c, W_ih=w["W_ih"], W_hh=w["W_hh"]), "the weights are not transposed: W_ih is (H, D) "
+                         "and W_hh is (H, H), so use x @ W_ih.T and h @ W_hh.T"))
+    expect_tensor(got, _step(c), "the new hidden state", "(B, H)", mistakes, atol=1e-5, rtol=1e-4)
+
+
+def _step_hint(case, error):
+    return ("shapes: x is (B, D), W_ih is (H, D), h is (B, H), W_hh is (H, H): x @ W_ih.T and h @ W_hh.T "
+            "are both (B, H)") if "shape" in error or "size" in error else ""
+
+
+register(Exercise(
+    test="test_rnn_cell_step", names=("rnn_cell_step",), cases=_step_cases,
+    call=lambda f, c: f(c["x"], c["h"], *(c["weights"][k] for k in ("W_ih", "W_hh", "b_ih", "b_hh"))), judge=_step_judge,
+    forbidden=("RNN", "recurrent"), on_error=_step_hint))
+
+
+# --- rnn_unroll ---------------------------------------------------------------------------------------------
+
+def _unroll_cases(g):
+    cases = []
+    for batch, steps, d_in, d_hidden in [(2, 5, 4, 3), (1, 1, 2, 2), (3, 17, 5, 8), (4, 40, 1, 6), (3, 6, 4, 4)]:
+        w = _cell_weights(g, d_in, d_hidden, bias=d_hidden ** -0.5)
+        state = {"weight_ih": w["W_ih"], "weight_hh": w["W_hh"], "bias_ih": w["b_ih"], "bias_hh": w["b_hh"]}
+        cases.append({"xs": _randn(g, batch, steps, d_in), "h0": _randn(g, batch, d_hidden), "cell": state})
+    return cases
+
+
+def _unroll_call(f, c):
+    d_hidden, d_in = c["cell"]["weight_ih"].shape
+    cell = nn.RNNCell(d_in, d_hidden)
+    cell.load_state_dict(c["cell"])
+    with torch.no_grad():
+        return f(c["xs"], c["h0"], cell)
+
+
+def _unroll_reference(c):
+    d_hidden, d_in = c["cell"]["weight_ih"].shape
+    rnn = nn.RNN(d_in, d_hidden, batch_first=True)
+    rnn.load_state_dict({name + "_l0": p for name, p in c["cell"].items()})
+    with torch.no_grad():
+        return rnn(c["xs"], c["h0"][None])[0]
+
+
+def _unroll_judge(got, c):
+    ref, xs, h0, w = _unroll_reference(c), c["xs"], c["h0"], c["cell"]
+    from_h0 = torch.tanh(xs @ w["weight_ih"].T + w["bias_ih"] + (h0 @ w["weight_hh"].T + w["bias_hh"])[:, None])
+    mistakes = [
+        (ref[:, -1], "only the last hidden state came back: return every state, stacked as (B, T, H)"),
+        (ref.transpose(0, 1), "the states are stacked along dim 0, (T, B, H): stack along dim=1, (B, T, H)"),
+        (torch.cat([h0[:, None], ref[:, :-1]], dim=1) if ref.size(1) > 1 else None,
+         "the states are one step late (h0 first, the last state missing): append the state after each step"),
+        (from_h0 if ref.size(1) > 1 else None,
+         "every step started from h0: carry the new state into the next step (h = rnn_cell_step(x_t, h, ...))"),
+    ]
+    expect_tensor(got, ref, "the hidden states", "(B, T, H)", mistakes, atol=1e-5, rtol=1e-4)
+
+
+register(Exercise(
+    test="test_rnn_unroll", names=("rnn_unroll",), cases=_unroll_cases, call=_unroll_call, judge=_unroll_judge,
+    forbidden=("RNN", "recurrent"), allowed=("rnn_cell_step",),
+    on_error=lambda case, error: ("xs is (B, T, D): step t reads xs[:, t], of shape (B, D)"
+                                  if "shape" in error or "size" in error or "index" in error else "")))
+
+
+# --- input_gradient_norms --------------------------------------------------------------------------------------
+
+def _network(c):
+    """The network a case describes: (T, D) -> (H,)."""
+    if c["kind"] == "last":
+        scale = c["scale"]
+        return lambda seq: scale * seq[-1]
+    if c["kind"] == "rnn":
+        d_hidden, d_in = c["rnn"]["weight_ih_l0"].shape
+        rnn = nn.RNN(d_in, d_hidden)
+        rnn.load_state_dict(c["rnn"])
+        return lambda seq: rnn(seq)[0][-1]
+    weights = c["weights"]  # (T, H): output j = sum_t sum_d w[t, j] x[t, d]
+    return lambda seq: (weights[:, :, None] * seq[:, None, :]).sum(dim=(0, 2))
+
+
+def _norms_cases(g):
+    cases = [{"kind": "last", "scale": 2.0, "xs": _randn(g, 6, 4), "note": "output = 2 * xs[-1]"}]
+    for steps, d_in, d_hidden in [(3, 2, 5), (12, 3, 4), (9, 6, 7)]:
+        bound = d_hidden ** -0.5
+        state = {"weight_ih_l0": _uniform(g, d_hidden, d_in, low=-bound, high=bound),
+                 "weight_hh_l0": _uniform(g, d_hidden, d_hidden, low=-bound, high=bound),
+                 "bias_ih_l0": _uniform(g, d_hidden, low=-bound, high=bound),
+                 "bias_hh_l0": _uniform(g, d_hidden, low=-bound, high=bound)}
+        cases.append({"kind": "rnn", "rnn": state, "xs": _randn(g, steps, d_in), "note": "an nn.RNN's last output"})
+    cases.append({"kind": "linear", "weights": _randn(g, 5, 3), "xs": _randn(g, 5, 2), "note": "a linear network"})
+    return cases
+
+
+def _norms_judge(got, c):
+    network, xs = _network(c), c["xs"]
+    jacobian = torch.autograd.functional.jacobian(network, xs)  # (H, T, D)
+    x = xs.clone().requires_grad_(True)
+    (summed,) = torch.autograd.grad(network(x).sum(), x)  # one backward pass: the gradient of the summed outputs
+    mistakes = [
+        (summed.norm(dim=1), "this is the gradient of the SUM of the outputs (one backward pass): it lets the "
+         "output units cancel; the norm needs every unit's gradient, the whole Jacobian "
+         "(torch.autograd.functional.jacobian)"),
+        (jacobian.pow(2).sum(dim=(0, 2)), "these are squared norms: take the square root"),
+        (jacobian.abs().sum(dim=(0, 2)), "this is the sum of absolute values; the Frobenius norm is the square "
+         "root of the sum of squares"),
+        (jacobian.pow(2).sum(dim=(0, 1)).sqrt(), "summed over the wrong axes: the Jacobian is (H, T, D); "
+         "sum over H (dim 0) and D (dim 2) to keep one norm per position"),
+        (jacobian.pow(2).sum(dim=(1, 2)).sqrt(), "summed over the wrong axes: the Jacobian is (H, T, D); "
+         "sum over H (dim 0) and D (dim 2) to keep one norm per position"),
+        (jacobian.pow(2).sum().sqrt(), "one norm for the whole Jacobian: return one norm per position, shape (T,)"),
+        (jacobian.pow(2).sum(dim=(0, 2)).sqrt().flip(0), "the norms are in reverse order: entry t is position t"),
+    ]
+    expect_tensor(got, jacobian.pow(2).sum(dim=(0, 2)).sqrt(), "the norms", "(T,)", mistakes, atol=1e-5, rtol=1e-4)
+
+
+register(Exercise(
+    test="test_input_gradient_norms", names=("input_gradient_norms",), cases=_norms_cases,
+    call=lambda f, c: f(_network(c), c["xs"]), judge=_norms_judge, forbidden=("recurrent", "input_gradient_norms")))
+
+
+# --- make_recall_batch -----------------------------------------------------------------------------------------------
+
+def _recall_cases(g):
+    seeds = torch.randint(0, 2 ** 31, (6,), generator=g).tolist()
+    sizes = [(4, 3), (1, 0), (500, 1), (300, 40), (64, 7), (2000, 20)]
+    return [{"batch_size": b, "distance": d, "seed": s} for (b, d), s in zip(sizes, seeds)]
+
+
+def _recall_call(f, c):
+    batch = lambda seed: f(c["batch_size"], c["distance"], torch.Generator().manual_seed(seed))
+    tokens, targets = batch(c["seed"])
+    return {"tokens": tokens, "targets": targets, "again": batch(c["seed"])[0], "other": batch(c["seed"] + 1)[0]}
+
+
+def _recall_judge(got, c):
+    B, distance = c["batch_size"], c["distance"]
+    tokens, targets = got["tokens"], got["targets"]
+    for name, value in (("tokens", tokens), ("targets", targets)):
+        if not isinstance(value, torch.Tensor):
+            raise CheckFailed(f"{name} should be a torch.Tensor, got {type(value).__name__}")
+    if tokens.shape == (B, distance) and distance:
+        raise CheckFailed(f"tokens has {distance} columns; it needs distance + 1 = {distance + 1}: the key, then "
+                          f"`distance` fillers")
+    if tokens.shape != (B, distance + 1):
+        raise CheckFailed(f"tokens should have shape {(B, distance + 1)} (batch_size, distance + 1), got {tuple(tokens.shape)}")
+    if targets.shape != (B,):
+        raise CheckFailed(f"targets should have shape {(B,)} (batch_size,), got {tuple(targets.shape)}")
+    for name, value in (("tokens", tokens), ("targets", targets)):
+        if value.dtype != torch.long:
+            raise CheckFailed(f"{name} should be torch.long (token ids index an embedding), got {value.dtype}")
+    keys, fillers = tokens[:, 0], tokens[:, 1:]
+    if not torch.equal(keys, targets):
+        if distance and torch.equal(tokens[:, -1], targets):
+            raise CheckFailed("targets are the LAST token of each row; the target is the key, the first token")
+        raise CheckFailed("the target of a row should be its first token (the key, column 0)")
+    if (keys < 0).any() or (keys >= NUM_KEYS).any():
+        if (keys == NUM_KEYS).any():
+            raise CheckFailed(f"a key equals NUM_KEYS = {NUM_KEYS}: keys lie in 0 .. NUM_KEYS - 1, and torch.randint's "
+                              "high is exclusive: torch.randint(0, NUM_KEYS, ...)")
+        raise CheckFailed(f"keys should lie in 0 .. {NUM_KEYS - 1}, got values from {int(keys.min())} to {int(keys.max())}")
+    if distance and ((fillers < NUM_KEYS) | (fillers >= VOCAB_SIZE)).any():
+        if (fillers < NUM_KEYS).any():
+            raise CheckFailed(f"a filler is below NUM_KEYS = {NUM_KEYS}, so it looks like a key: draw fillers from "
+                              f"NUM_KEYS .. VOCAB_SIZE - 1 (torch.randint(NUM_KEYS, VOCAB_SIZE, ...))")
+        raise CheckFailed(f"a filler is >= VOCAB_SIZE = {VOCAB_SIZE}: fillers lie in NUM_KEYS .. VOCAB_SIZE - 1, and "
+                          "torch.randint's high is exclusive")
+    if B >= 1000:
+        _uniform_check(keys, range(NUM_KEYS), "key", "torch.randint(0, NUM_KEYS, ...)")
+        _uniform_check(fillers, range(NUM_KEYS, VOCAB_SIZE), "filler", "torch.randint(NUM_KEYS, VOCAB_SIZE, ...)")
+    if not isinstance(got["again"], torch.Tensor) or not torch.equal(got["again"], tokens):
+        raise CheckFailed("the same seeded generator gave a different batch: draw every number with "
+                          "torch.randint(..., generator=generator), not from the global random state")
+    if B * (distance + 1) >= 8 and isinstance(got["other"], torch.Tensor) and torch.equal(got["other"], tokens):
+        raise CheckFailed("two different seeds gave the same batch: draw from the generator you are given")
+
+
+def _uniform_check(values, allowed, what, call):
+    counts = torch.bincount(values.flatten(), minlength=VOCAB_SIZE)[list(allowed)]
+    missing = [v for v, n in zip(allowed, counts.tolist()) if n == 0]
+    if missing:
+        edge = " (torch.randint's high is exclusive)" if missing == [allowed[-1]] else ""
+        raise CheckFailed(f"{what} {missing[0]} never appears in {values.numel()} draws: every {what} from "
+                          f"{allowed[0]} to {allowed[-1]} should, with {call}{edge}")
+    expected = values.numel() / len(allowed)
+    worst = int((counts - expected).abs().argmax())
+    if abs(counts[worst] - expected) > 6 * expected ** 0.5 + 1:
+        raise CheckFailed(f"{what}s are not uniform: {what} {allowed[worst]} appears {int(counts[worst])} times in "
+                          f"{values.numel()} draws, about {expected:.0f} expected; draw them with {call}")
+
+
+register(Exercise(
+    test="test_make_recall_batch", names=("make_recall_batch",), cases=_recall_cases, call=_recall_call,
+    judge=_recall_judge, forbidden=("recurrent", "make_recall_batch"),
+    on_error=lambda case, error: ("make_recall_batch should return two tensors, tokens and targets"
+                                  if "unpack" in error else "")))
