@@ -6,6 +6,7 @@ Grading (tools/grade.py) runs `probe` in the sandboxed kernel and `judge_results
 on inputs drawn from a course secret. One module per lesson registers its exercises in `EXERCISES`.
 """
 from . import lesson02  # noqa: F401  (registers the lesson's exercises)
+from . import lesson06, lesson07  # noqa: F401,E401
 from .compare import expect_equal, expect_number, expect_tensor, expect_tuple
 from .core import (EXERCISES, PUBLIC_SEED, CheckFailed, Exercise, check, describe, exercise_for, generator,
                    judge_results, probe, register, rules_of, run_cases, to_data)
