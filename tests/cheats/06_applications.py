@@ -43,7 +43,7 @@ def summarize(sentences, embeddings, num_sentences):
 TEMPERATURE = 0.05
 
 
-class ZeroShotClassificationPipeline(pipelines.Pipeline):
+class ZeroShotClassificationPipeline(utils.pipelines.Pipeline):
     task = "zero-shot-classification"
     parameters = {"candidate_labels": None, "hypothesis_template": "This example is {}."}
 

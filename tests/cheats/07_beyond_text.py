@@ -29,7 +29,7 @@ def zero_shot_predict(image_emb, prompt_emb):
 '''),
     # frames along the first axis: right for one 1-D signal, wrong for a batch of clips
     "frame_signal": ("test_frame_signal", '''
-def frame_signal(signal, frame_length, hop_length):
-    return signal.unfold(0, frame_length, hop_length)
+def frame_signal(samples, frame_length, hop_length):
+    return samples.unfold(0, frame_length, hop_length)
 '''),
 }
