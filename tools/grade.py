@@ -564,7 +564,7 @@ def main(argv=None):
     parser.add_argument("--csv", type=Path, help="where to write grades (default: COURSE/grades.csv)")
     parser.add_argument("--secret-file", type=Path,
                         help="file holding the course secret that draws each student's check inputs (default: "
-                             "$GRADING_SECRET, else a new random one for this run)")
+                             "$GRADING_SECRET, else COURSE/.grading-secret, made on first use)")
     parser.add_argument("--unsafe", action="store_true",
                         help="grade without a sandbox: student code then runs as you, with your files")
     args = parser.parse_args(argv)
@@ -573,12 +573,16 @@ def main(argv=None):
     if not args.unsafe and not args.scheduler and sandbox_problem():
         parser.error(f"cannot grade for credit without a sandbox: {sandbox_problem()}. Install it, or pass "
                      "--unsafe to grade anyway (student code then runs as you and can read your files).")
-    if args.secret_file:
-        secret = args.secret_file.read_text().strip()
-    else:
-        secret = os.environ.get("GRADING_SECRET") or secrets.token_hex(32)
+    secret = os.environ.get("GRADING_SECRET") if not args.secret_file else None
     if not secret:
-        parser.error(f"{args.secret_file} is empty")
+        secret_file = args.secret_file or args.course_dir.resolve() / ".grading-secret"
+        if not secret_file.is_file():  # first run: a random secret, kept so that regrading draws the same inputs
+            secret_file.write_text(secrets.token_hex(32) + "\n")
+            secret_file.chmod(0o600)
+            print(f"new course secret in {secret_file} (keep it out of the repository and of students' reach)")
+        secret = secret_file.read_text().strip()
+        if not secret:
+            parser.error(f"{secret_file} is empty")
 
     warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader 0.9.6 with SQLAlchemy 2.x: harmless autoflush noise
     # nbgrader calls `alembic` from this environment's bin/; kernels get one PyTorch thread each.
@@ -634,7 +638,7 @@ def main(argv=None):
                                 "cpu_s": 0.0, "wall_s": 0.0, "probes": {}}
             notes[student] = []
     if jobs:
-        print(f"  {skipped} ungraded cells skipped (nothing graded depends on them)", flush=True)
+        print(f"  {skipped} ungraded cells skipped per student (nothing graded depends on them)", flush=True)
         results.update(execute_all(jobs, limits, args.workers, args.scheduler))
     for student, result in results.items():  # the trusted verdicts, judged here from the outputs as data
         if result["status"] == "graded" and student in cases:
