@@ -8,6 +8,7 @@ The checkpoint is made by ``python tools/train_modern_gpt.py`` (seeded); its met
 model's configuration, the tokenizer's merges, the training settings and the held-out loss measured
 when it was saved, so a test can measure it again and compare.
 """
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,11 @@ def modern_gpt_data(tokenizer, text=None):
     train_text, val_text = split_corpus(text, VAL_FRACTION)
     as_ids = lambda t: torch.tensor(tokenizer.encode(t), dtype=torch.long)  # noqa: E731
     return LMData(train_text, val_text, as_ids(train_text), as_ids(val_text))
+
+
+def text_sha1(text):
+    """A short fingerprint of a text (the checkpoint records its validation text's)."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
 def held_out_loss(model, val_ids, block_size=EVAL_BLOCK, max_blocks=EVAL_BLOCKS):
