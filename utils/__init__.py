@@ -15,6 +15,11 @@ from .data import Vocab, make_translation_corpus, seq2seq_loss, translation_batc
 from .decoding import beam_search, sequence_log_prob, translate
 from .device import configure_threads, default_threads, get_device, seed_everything, usable_cpus
 from .layers import Decoder, DecoderLayer, Encoder, EncoderLayer, FeedForward
+from .bpe import ByteBPE
+from .corpus import stdlib_corpus
+from .modern import (GroupedQueryAttention, ModernBlock, ModernGPT, RMSNorm, SwiGLU, apply_rope, build_gpt,
+                     kv_cache_bytes_per_token, top_p_filter)
+from .modern_lm import load_modern_gpt
 from .models import GPT, KVCache, MaskedLM, TokenEmbedding, Transformer, next_token_probs
 from .pipelines import available_tasks, pipeline, register_task
 from .positional import PositionalEncoding, sinusoidal_positional_encoding
@@ -40,6 +45,8 @@ __all__ = [
     "pipeline", "register_task", "available_tasks",
     "patchify", "add_cls_and_positions", "PatchEmbedding", "ViT", "clip_loss", "zero_shot_predict", "CLIP",
     "frame_signal", "log_mel_spectrogram", "LogMelSpectrogram", "SpeechToText", "character_error_rate",
+    "RMSNorm", "SwiGLU", "apply_rope", "GroupedQueryAttention", "kv_cache_bytes_per_token", "ModernBlock",
+    "ModernGPT", "build_gpt", "top_p_filter", "ByteBPE", "stdlib_corpus", "load_modern_gpt",
     "load_gpt2", "load_bert_classifier", "load_marian", "load_vit", "load_clip", "load_whisper", "CheckpointError",
 ]
 
