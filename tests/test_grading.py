@@ -27,6 +27,7 @@ from course import BIN, LESSONS, REPO, run, tool_env
 pytestmark = pytest.mark.slow
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 VERDICT = "CheckFailed (grading's own inputs)"  # tools/grade.py's trusted verdict on a checked test cell
+NAME_FROM_A_DEMO = -1
 
 
 def grade_class(course_root, lesson, *options, timeout=1500):
@@ -138,6 +139,8 @@ def run_here(notebook, test_source):
             exec(compile(cell.source, "<answer>", "exec"), namespace)
     try:
         exec(compile(test_source, "<test cell>", "exec"), namespace)
+    except NameError:  # the test cell reads a name a demo cell defines: not answerable here
+        return NAME_FROM_A_DEMO
     except Exception as error:  # noqa: BLE001  (the test failing is what we look for)
         frames = [frame.lineno for frame in traceback.extract_tb(error.__traceback__) if frame.filename == "<test cell>"]
         return frames[0] if frames else 0
@@ -164,6 +167,8 @@ def cheat_failed_in_full_check(test_cell, cheat):
     full_check = next((n for n, text in enumerate(lines, 1) if text.startswith("utils.checks.check(")), None)
     first_strong = full_check or lines.index("### BEGIN HIDDEN TESTS") + 2
     line = run_here(cheat, source) if judged else failing_line(test_cell)
+    if line == NAME_FROM_A_DEMO:  # the verdict failed it; where the visible example stands needs the demos
+        return None
     if line is None or line < first_strong:
         return f"failed at line {line}, before the full check (line {first_strong})"
     return None
