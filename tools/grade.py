@@ -45,11 +45,10 @@ import secrets
 import sys
 import time
 import warnings
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 import nbformat
-from IPython.core.inputtransformer2 import TransformerManager
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor, Preprocessor
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
@@ -63,6 +62,7 @@ from traitlets.config.loader import PyFileConfigLoader
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import grade_worker  # noqa: E402
 from grade_worker import GiB, Limits, sandbox_problem  # noqa: E402
+from utils.checks.rules import parse  # noqa: E402  (a cell's syntax tree, IPython's magics turned into Python)
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 VERDICT = "CheckFailed (grading's own inputs)"  # how a trusted verdict's error reads: no kernel wrote it
@@ -115,9 +115,8 @@ def tamper_report(submitted, released):
 def cell_names(source):
     """(defined, needed) names of a code cell, or None if it cannot be parsed. `needed`: names the cell
     reads before it assigns them itself (statement by statement), so `q = ...; f(q)` needs no `q`."""
-    try:
-        tree = ast.parse(TransformerManager().transform_cell(source))
-    except SyntaxError:
+    tree = parse(source)
+    if tree is None:
         return None
     defined, needed = set(), set()
     for statement in tree.body:
@@ -199,7 +198,7 @@ def trusted_cells(submitted, reference):
     answers = {c.metadata.nbgrader["grade_id"]: c for c in submitted.cells
                if c.metadata.get("nbgrader", {}).get("solution")}
     nb = nbformat.from_dict(reference)
-    for index, cell in enumerate(nb.cells):
+    for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("solution"):
             mine = answers.get(meta["grade_id"])
@@ -276,7 +275,7 @@ def rule_failures(nb, checked):
     return failures
 
 
-def verdicts(nb, cases, probes, rules):
+def verdicts(cases, probes, rules):
     """{test: (passed, message)}: the trusted judgement of each checked exercise's outputs."""
     import torch
     import utils.checks as checks
@@ -643,7 +642,7 @@ def main(argv=None):
     for student, result in results.items():  # the trusted verdicts, judged here from the outputs as data
         if result["status"] == "graded" and student in cases:
             nb = nbformat.reads(result["notebook"], as_version=4)
-            apply_verdicts(nb, verdicts(nb, cases[student], result.get("probes", {}), rules[student]))
+            apply_verdicts(nb, verdicts(cases[student], result.get("probes", {}), rules[student]))
             result["notebook"] = nbformat.writes(nb)
 
     executed = time.monotonic()

@@ -9,9 +9,9 @@ from . import lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson
 from .compare import expect_equal, expect_number, expect_tensor, expect_tuple
 from .core import (EXERCISES, PUBLIC_SEED, CheckFailed, Exercise, check, describe, exercise_for, generator,
                    judge_results, probe, register, rules_of, run_cases, to_data)
-from .rules import RuleViolation, dynamic_uses, forbidden_uses, parse
+from .rules import dynamic_uses, forbidden_uses, parse
 
-__all__ = ["EXERCISES", "PUBLIC_SEED", "CheckFailed", "Exercise", "RuleViolation", "check", "describe",
+__all__ = ["EXERCISES", "PUBLIC_SEED", "CheckFailed", "Exercise", "check", "describe",
            "dynamic_uses", "exercise_for", "expect_equal", "expect_number", "expect_tensor", "expect_tuple",
            "forbidden_uses", "generator", "judge_results", "parse", "probe", "register", "rules_of",
            "run_cases", "to_data"]

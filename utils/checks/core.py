@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from .rules import RuleViolation, forbidden_uses
+from .rules import forbidden_uses
 
 PUBLIC_SEED = 0
 MAX_ERROR_CHARS = 400
@@ -40,12 +40,7 @@ class Exercise:
     judge: Callable[[Any, dict], None]            # (output, case) -> None, or raises CheckFailed
     forbidden: tuple[str, ...] = ()               # names an answer may not use (built-ins it asks you to write, its library twin)
     allowed: tuple[str, ...] = ()                 # names that contain a forbidden word but are fine ("stable_softmax")
-    solution_cells: tuple[str, ...] = ()          # the solution cells it reads (default: its names)
     on_error: Callable[[dict, str], str] | None = None  # (case, the answer's error) -> a hint, or ""
-
-    @property
-    def cells(self) -> tuple[str, ...]:
-        return self.solution_cells or self.names
 
 
 EXERCISES: dict[str, Exercise] = {}
@@ -205,5 +200,5 @@ def check(test: str, namespace: dict, seed: int = PUBLIC_SEED) -> int:
     return passed
 
 
-__all__ = ["CheckFailed", "Exercise", "EXERCISES", "PUBLIC_SEED", "RuleViolation", "check", "describe",
+__all__ = ["CheckFailed", "Exercise", "EXERCISES", "PUBLIC_SEED", "check", "describe",
            "exercise_for", "generator", "judge_results", "probe", "register", "rules_of", "run_cases", "to_data"]

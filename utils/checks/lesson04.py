@@ -281,7 +281,7 @@ def _layer_hint(case, error):
 
 register(Exercise(
     test="test_encoder_layer", names=("MyEncoderLayer",), cases=_layer_cases, call=_layer_call, judge=_layer_judge,
-    forbidden=("EncoderLayer", "TransformerEncoder"), allowed=("MyEncoderLayer",), solution_cells=("encoder_layer",),
+    forbidden=("EncoderLayer", "TransformerEncoder"), allowed=("MyEncoderLayer",),
     on_error=_layer_hint))
 
 
@@ -326,8 +326,7 @@ def _mask_judge(got, c):
 register(Exercise(
     test="test_decoder_mask", names=("decoder_self_attention_mask",), cases=_mask_cases,
     call=lambda f, c: f(c["tgt_in"], c["pad_id"]), judge=_mask_judge,
-    forbidden=("causal_mask", "generate_square_subsequent_mask"), allowed=("decoder_self_attention_mask",),
-    solution_cells=("decoder_mask",)))
+    forbidden=("causal_mask", "generate_square_subsequent_mask"), allowed=("decoder_self_attention_mask",)))
 
 
 # --- greedy_translate ------------------------------------------------------------------------------------------------

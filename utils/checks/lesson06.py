@@ -260,7 +260,7 @@ def _centrality_judge(got, case):
 
 register(Exercise(
     test="test_centrality_summary", names=("centrality", "summarize"), cases=_centrality_cases,
-    call=_centrality_call, judge=_centrality_judge, solution_cells=("centrality_summary",),
+    call=_centrality_call, judge=_centrality_judge,
     forbidden=("centrality_scores", "select_sentences")))
 
 
@@ -379,4 +379,4 @@ def _zs_judge(got, case):
 
 register(Exercise(
     test="test_zero_shot_pipeline", names=("ZeroShotClassificationPipeline",), cases=_zs_cases,
-    call=_zs_call, judge=_zs_judge, solution_cells=("zero_shot_pipeline",)))
+    call=_zs_call, judge=_zs_judge))

@@ -27,10 +27,6 @@ ALLOWED_IMPORTS = {"torch", "math", "numpy", "itertools", "functools", "collecti
                    "decimal", "numbers", "__future__"}
 
 
-class RuleViolation(ValueError):
-    """An answer uses something the exercise forbids."""
-
-
 def parse(source: str) -> ast.Module | None:
     """The syntax tree of a cell (IPython's magics turned into Python first), or None if it has none."""
     try:
