@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from utils import text
+from utils import runtime, text
 from utils.text import (IGNORE_INDEX, BPETokenizer, CharTokenizer, blocks_at, evaluate_lm, get_batch,
                         lm_batches, lm_loss, load_corpus, load_text_corpus, mask_tokens, mlm_loss,
                         split_corpus, train_bpe, unigram_cross_entropy)
@@ -15,7 +15,7 @@ from utils.text import (IGNORE_INDEX, BPETokenizer, CharTokenizer, blocks_at, ev
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
     """A private, empty tokenizer cache for one test."""
-    monkeypatch.setenv(text.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(runtime.CACHE_ENV, str(tmp_path / "cache"))
     return tmp_path / "cache"
 
 
@@ -48,11 +48,11 @@ def test_split_is_a_contiguous_cut_at_a_blank_line(corpus_text):
 
 
 def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
-    monkeypatch.setenv(text.CACHE_ENV, str(tmp_path / "here"))
-    assert text.cache_dir() == tmp_path / "here"
-    monkeypatch.delenv(text.CACHE_ENV)
+    monkeypatch.setenv(runtime.CACHE_ENV, str(tmp_path / "here"))
+    assert runtime.cache_dir() == tmp_path / "here"
+    monkeypatch.delenv(runtime.CACHE_ENV)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert text.cache_dir() == tmp_path / "xdg" / "transformers-course"
+    assert runtime.cache_dir() == tmp_path / "xdg" / "transformers-course"
 
 
 # -------------------------------------------------------------------------------- tokenizers

@@ -13,7 +13,7 @@ from .checkpoints import (CheckpointError, load_bert_classifier, load_clip, load
 from .contrastive import CLIP, clip_loss, zero_shot_predict
 from .data import Vocab, make_translation_corpus, seq2seq_loss, translation_batches, word_translations
 from .decoding import beam_search, sequence_log_prob, translate
-from .device import configure_threads, default_threads, get_device, seed_everything, usable_cpus
+from .runtime import configure_threads, default_threads, get_device, seed_everything, usable_cpus
 from .layers import Decoder, DecoderLayer, Encoder, EncoderLayer, FeedForward
 from .bpe import ByteBPE
 from .corpus import stdlib_corpus

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 import torch
 
+from .runtime import eval_mode
 from .data import tokenize
 from .decoding import translate
 
@@ -55,13 +56,9 @@ def decoder_attention_weights(model, src, tgt_in, which="cross_attn"):
     for name, t in (("src", src), ("tgt_in", tgt_in)):
         if t.dim() != 2:
             raise ValueError(f"{name} must be token ids of shape (B, L), got {tuple(t.shape)}")
-    was_training = model.training
-    model.eval()  # no dropout in the weights we look at
-    try:
+    with eval_mode(model):  # no dropout in the weights we look at
         with _capture(model, which) as captured:
             model(src, tgt_in)
-    finally:
-        model.train(was_training)
     return torch.stack(captured)
 
 

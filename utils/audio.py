@@ -16,6 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .runtime import eval_mode
 from .attention import causal_mask
 from .layers import Decoder, Encoder
 from .positional import sinusoidal_positional_encoding
@@ -280,9 +281,7 @@ class SpeechToText(nn.Module):
         eos_id, or max_new_tokens times -> (B, <= P + max_new_tokens) ids, pad_id after a row's eos_id.
         suppress_ids: tokens never to write; begin_suppress_ids: tokens not to write first (Whisper's
         suppress_tokens and begin_suppress_tokens: no empty transcript, no leading space)."""
-        was_training = self.training
-        self.eval()
-        try:
+        with eval_mode(self):
             memory = self.audio_encoder(mels)  # once: every step reads the same audio
             tokens = prefix
             finished = torch.zeros(prefix.size(0), dtype=torch.bool, device=prefix.device)
@@ -297,8 +296,6 @@ class SpeechToText(nn.Module):
                 finished |= next_id == eos_id
                 if finished.all():
                     break
-        finally:
-            self.train(was_training)
         return tokens
 
     def transcribe(self, mels, vocab, max_len=None):
@@ -311,13 +308,9 @@ class SpeechToText(nn.Module):
     def cross_attention(self, mels, tokens, layer=-1):
         """Where each character looks in the audio: (B, L, S) weights of one decoder layer,
         averaged over heads (row t: the query that predicts character t + 1)."""
-        was_training = self.training
-        self.eval()
-        try:
+        with eval_mode(self):
             with capture_attention(self.decoder.layers, "cross_attn") as weights:
                 self(mels, tokens)
-        finally:
-            self.train(was_training)
         return weights[layer].mean(dim=1)
 
 

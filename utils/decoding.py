@@ -7,6 +7,8 @@ Token sequences have the layout of greedy_decode: (B, L) starting with BOS, padd
 """
 import torch
 
+from .runtime import check_int, eval_mode
+
 
 def sequence_log_prob(model, src, tokens, eos_id):
     """log p(tokens | src) under the model: the sum of the log-probabilities of every token after
@@ -24,10 +26,8 @@ def sequence_log_prob(model, src, tokens, eos_id):
 def _check_beam_arguments(model, src, bos_id, eos_id, max_len, beam_size):
     if src.dim() not in (1, 2):
         raise ValueError(f"src must be one sentence (Ls,) or a batch (B, Ls) of token ids, got {tuple(src.shape)}")
-    if not isinstance(beam_size, int) or beam_size < 1:
-        raise ValueError(f"beam_size must be a positive integer, got {beam_size!r}")
-    if not isinstance(max_len, int) or max_len < 1:
-        raise ValueError(f"max_len must be a positive integer number of tokens, got {max_len!r}")
+    check_int("beam_size", beam_size)
+    check_int("max_len", max_len)
     vocab_size = model.generator.out_features
     for name, token in (("bos_id", bos_id), ("eos_id", eos_id)):
         if not 0 <= token < vocab_size:
@@ -112,15 +112,11 @@ def translate(model, sentence, src_vocab, tgt_vocab, method="greedy", beam_size=
         src[row, : len(i)] = torch.tensor(i, device=device)
     if max_len is None:
         max_len = 2 * src.size(1) + 5
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         if method == "greedy":
             out = model.greedy_decode(src, tgt_vocab.bos_id, tgt_vocab.eos_id, max_len)
         else:
             out = beam_search(model, src, tgt_vocab.bos_id, tgt_vocab.eos_id, max_len, beam_size,
                               length_penalty)
-    finally:
-        model.train(was_training)
     english = [tgt_vocab.decode(row) for row in out]
     return english[0] if single else english

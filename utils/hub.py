@@ -21,24 +21,20 @@ A file's name holds a hash of its recipe's settings, so changing a setting never
 weights. Each file is a safetensors file whose metadata carries everything else the model needs
 (its configuration, vocabulary or tokenizer, labels, and the score it reached on held-out data).
 """
-import contextlib
 import hashlib
 import json
 import os
-import random
 import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
-from .device import get_device, seed_everything
-from .text import cache_dir
+from .runtime import cache_dir, get_device, preserved_random_state, seed_everything
 
 ASSETS = Path(__file__).resolve().parent / "assets"  # weights committed with the course, if any
 FORMAT = 1  # bump when the layout of the files changes: every cached file is then remade
@@ -333,24 +329,6 @@ def train_model(name, progress=True, device=None, folder=None):
 def candidate_paths(name):
     """Where the weights of `name` may be, in the order they are tried: the cache, then utils/assets."""
     return [Path(folder) / weights_filename(name) for folder in (cache_dir(), ASSETS)]
-
-
-@contextlib.contextmanager
-def preserved_random_state():
-    """Run a block without disturbing the caller's random numbers (Python, NumPy, PyTorch).
-
-    Building a model draws initial weights and a recipe reseeds everything. A notebook that builds
-    a pipeline must then draw the same numbers afterwards whether the weights came from the cache
-    or were trained on the spot.
-    """
-    python_state, numpy_state = random.getstate(), np.random.get_state()
-    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-    with torch.random.fork_rng(devices=devices):
-        try:
-            yield
-        finally:
-            random.setstate(python_state)
-            np.random.set_state(numpy_state)
 
 
 def load_model(name, device=None, train_if_missing=True):

@@ -5,6 +5,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .runtime import check_int, eval_mode
 from .attention import causal_mask, padding_mask
 from .layers import Decoder, Encoder, EncoderLayer
 from .positional import PositionalEncoding
@@ -150,8 +151,7 @@ class TokenPositionEmbedding(nn.Module):
 
 def _check_sizes(**sizes):
     for name, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_int(name, value)
 
 
 def _init_language_model(model, num_layers):
@@ -263,8 +263,7 @@ class GPTBlock(EncoderLayer):
 def _check_sampling(temperature, top_k):
     if not isinstance(temperature, (int, float)) or temperature < 0:
         raise ValueError(f"temperature must be a number >= 0 (0 means greedy), got {temperature!r}")
-    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
-        raise ValueError(f"top_k must be None or an integer >= 1, got {top_k!r}")
+    check_int("top_k", top_k, allow_none=True)
 
 
 def next_token_probs(logits, temperature=1.0, top_k=None):
@@ -355,12 +354,9 @@ class GPT(nn.Module):
         """
         if idx.dim() != 2 or idx.size(1) == 0:
             raise ValueError(f"idx must be token ids of shape (B, T) with T >= 1, got {tuple(idx.shape)}")
-        if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 0:
-            raise ValueError(f"max_new_tokens must be an integer >= 0, got {max_new_tokens!r}")
+        check_int("max_new_tokens", max_new_tokens, minimum=0)
         _check_sampling(temperature, top_k)
-        was_training = self.training
-        self.eval()
-        try:
+        with eval_mode(self):
             cache = None
             finished = torch.zeros(idx.size(0), 1, dtype=torch.bool, device=idx.device)  # rows that wrote eos_id
             for _ in range(max_new_tokens):
@@ -381,8 +377,6 @@ class GPT(nn.Module):
                 idx = torch.cat([idx, next_token], dim=1)
                 if eos_id is not None and finished.all():
                     break
-        finally:
-            self.train(was_training)
         return idx
 
 

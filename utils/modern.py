@@ -14,6 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .runtime import eval_mode
 from .models import GPT
 
 
@@ -236,21 +237,19 @@ class ModernGPT(nn.Module):
     @torch.no_grad()
     def generate(self, idx, max_new_tokens, temperature=1.0, top_k=None, top_p=None, generator=None):
         """Append max_new_tokens sampled tokens to idx (B, L) with a KV cache -> (B, L + max_new_tokens)."""
-        was_training = self.training
-        self.eval()
         caches, out, step_in = [{} for _ in self.blocks], idx, idx[:, -self.block_size:]
-        for _ in range(max_new_tokens):
-            if caches[0] and caches[0]["k"].size(2) + step_in.size(1) > self.block_size:
-                caches, step_in = [{} for _ in self.blocks], out[:, -self.block_size + 1:]  # window slides
-            logits = self(step_in, caches)[:, -1]  # (B, V)
-            probs = sampling_probs(logits.float(), temperature, top_k, top_p)
-            if temperature == 0:
-                nxt = probs.argmax(dim=-1, keepdim=True)
-            else:
-                nxt = torch.multinomial(probs.cpu() if generator is not None else probs, 1,
-                                        generator=generator).to(idx.device)
-            out, step_in = torch.cat((out, nxt), dim=1), nxt
-        self.train(was_training)
+        with eval_mode(self):
+            for _ in range(max_new_tokens):
+                if caches[0] and caches[0]["k"].size(2) + step_in.size(1) > self.block_size:
+                    caches, step_in = [{} for _ in self.blocks], out[:, -self.block_size + 1:]  # window slides
+                logits = self(step_in, caches)[:, -1]  # (B, V)
+                probs = sampling_probs(logits.float(), temperature, top_k, top_p)
+                if temperature == 0:
+                    nxt = probs.argmax(dim=-1, keepdim=True)
+                else:
+                    nxt = torch.multinomial(probs.cpu() if generator is not None else probs, 1,
+                                            generator=generator).to(idx.device)
+                out, step_in = torch.cat((out, nxt), dim=1), nxt
         return out
 
 

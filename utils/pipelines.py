@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 
 from . import hub
-from .device import get_device
+from .runtime import as_device, check_int, check_number, eval_mode
 
 # --------------------------------------------------------------------------------------------------
 # The pieces every pipeline shares (lesson 06 has the learner write each of them)
@@ -52,8 +52,7 @@ def postprocess_logits(logits, id2label, top_k=1, function_to_apply="softmax"):
     num_labels = logits.size(1)
     if len(id2label) != num_labels:
         raise ValueError(f"id2label names {len(id2label)} labels but the logits have {num_labels}")
-    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
-        raise ValueError(f"top_k must be None (every label) or an integer >= 1, got {top_k!r}")
+    check_int("top_k", top_k, allow_none=True)  # None: every label
     if function_to_apply == "softmax":
         scores = torch.softmax(logits.float(), dim=-1)  # subtracts the max first: large logits are safe
     elif function_to_apply == "none":
@@ -96,8 +95,7 @@ def length_sorted_batches(lengths, batch_size):
     chunks of batch_size: neighbours in a batch then have similar lengths, so little padding is
     needed. Every index appears exactly once; the caller puts results back in input order.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    check_int("batch_size", batch_size)
     order = sorted(range(len(lengths)), key=lambda i: -lengths[i])  # sorted() is stable
     return [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
 
@@ -163,27 +161,6 @@ def select_sentences(sentences, scores, num_sentences=None, max_length=None, min
 # --------------------------------------------------------------------------------------------------
 
 
-def as_device(device):
-    """None (the best device here), "cpu", "cuda", "cuda:1", "mps", a torch.device, or Hugging Face's
-    integers (-1 the CPU, 0 the first GPU) -> torch.device."""
-    if device is None:
-        return get_device()
-    if isinstance(device, bool):
-        raise ValueError(f"device must be None, a str, a torch.device or an int, got {device!r}")
-    if isinstance(device, int):
-        device = "cpu" if device < 0 else f"cuda:{device}"
-    try:
-        device = torch.device(device)
-    except (RuntimeError, TypeError) as err:
-        raise ValueError(f"device must be None, 'cpu', 'cuda', 'cuda:N', 'mps', a torch.device, or -1/0/1/...; "
-                         f"got {device!r}") from err
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {str(device)!r} asked for, but PyTorch sees no CUDA GPU here; use 'cpu'")
-    if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise ValueError("device 'mps' asked for, but Apple's MPS is not available here; use 'cpu'")
-    return device
-
-
 class Pipeline:
     """Text in, Python results out, in three stages: preprocess -> _forward -> postprocess.
 
@@ -245,8 +222,7 @@ class Pipeline:
     # --- the machinery ------------------------------------------------------------------------
 
     def _check_batch_size(self, batch_size):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        check_int("batch_size", batch_size)
         return batch_size
 
     def _check_parameters(self, kwargs):
@@ -268,17 +244,12 @@ class Pipeline:
         self.validate(params)
         batch_size = self.batch_size if batch_size is None else self._check_batch_size(batch_size)
         results = [None] * len(items)
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            with torch.no_grad():
-                for indices in length_sorted_batches([self.input_length(x) for x in items], batch_size):
-                    batch = [items[i] for i in indices]
-                    outputs = self.postprocess(self._forward(self.preprocess(batch, **params), **params), **params)
-                    for i, result in zip(indices, outputs):
-                        results[i] = result
-        finally:
-            self.model.train(was_training)
+        with eval_mode(self.model):
+            for indices in length_sorted_batches([self.input_length(x) for x in items], batch_size):
+                batch = [items[i] for i in indices]
+                outputs = self.postprocess(self._forward(self.preprocess(batch, **params), **params), **params)
+                for i, result in zip(indices, outputs):
+                    results[i] = result
         return self.format_single(results[0]) if single else self.format_list(results)
 
     def __repr__(self):
@@ -369,21 +340,16 @@ class TextGenerationPipeline(Pipeline):
         if params["max_new_tokens"] is not None and params["max_length"] is not None:
             raise ValueError("give max_new_tokens or max_length, not both")
         for name in ("max_new_tokens", "max_length"):
-            value = params[name]
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-                raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+            check_int(name, params[name], minimum=0, allow_none=True)
         n = params["num_return_sequences"]
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"num_return_sequences must be an integer >= 1, got {n!r}")
+        check_int("num_return_sequences", n)
         if not params["do_sample"] and n > 1:
             raise ValueError("greedy decoding (do_sample=False) gives one text per prompt: "
                              "set do_sample=True to get num_return_sequences > 1")
         t = params["temperature"]
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or t <= 0:
-            raise ValueError(f"temperature must be a number > 0 (do_sample=False is greedy), got {t!r}")
+        check_number("temperature", t)  # do_sample=False is greedy
         k = params["top_k"]
-        if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
-            raise ValueError(f"top_k must be None or an integer >= 1, got {k!r}")
+        check_int("top_k", k, allow_none=True)
 
     def preprocess(self, batch, **params):
         return [torch.tensor([self.tokenizer.encode(prompt)], device=self.device) for prompt in batch], batch
@@ -430,11 +396,8 @@ class TranslationPipeline(Pipeline):
 
     def validate(self, params):
         n = params["num_beams"]
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"num_beams must be an integer >= 1, got {n!r}")
-        m = params["max_length"]
-        if m is not None and (isinstance(m, bool) or not isinstance(m, int) or m < 1):
-            raise ValueError(f"max_length must be None or an integer >= 1, got {m!r}")
+        check_int("num_beams", n)
+        check_int("max_length", params["max_length"], allow_none=True)
 
     def preprocess(self, batch, **params):
         cleaned, endings = [], []
@@ -488,11 +451,9 @@ class SummarizationPipeline(Pipeline):
             raise ValueError("extractive summarization quotes sentences and samples nothing: do_sample must be False")
         for name in ("max_length", "num_sentences"):
             value = params[name]
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ValueError(f"{name} must be None or an integer >= 1, got {value!r}")
+            check_int(name, value, allow_none=True)
         low = params["min_length"]
-        if isinstance(low, bool) or not isinstance(low, int) or low < 0:
-            raise ValueError(f"min_length must be an integer >= 0, got {low!r}")
+        check_int("min_length", low, minimum=0)
         if params["max_length"] is not None and low > params["max_length"]:
             raise ValueError(f"min_length ({low}) is larger than max_length ({params['max_length']})")
 

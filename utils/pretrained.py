@@ -22,7 +22,7 @@ from safetensors.torch import load_file
 from tokenizers import Tokenizer
 
 from .checkpoints.files import check_tensors
-from .device import get_device
+from .runtime import get_device
 from .layers import EncoderLayer
 
 # Tensors in the checkpoint that this encoder does not use: the pooler (a tanh layer on [CLS],

@@ -17,6 +17,8 @@ measures what pretraining brought, not what the head memorised.
 """
 import random
 
+from .runtime import check_int
+
 LABELS = ("NEGATIVE", "POSITIVE")  # class ids 0 and 1, the order of SST-2 models on the Hugging Face hub
 
 # What a review is about. Train and test draw from disjoint halves, so the test subjects are new too.
@@ -98,8 +100,7 @@ def make_reviews(n_train=400, n_test=200, seed=0, negation=0.2):
     seed gives the same reviews on every machine (Python's own random generator, nothing else).
     """
     for name, n in (("n_train", n_train), ("n_test", n_test)):
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"{name} must be a positive integer, got {n!r}")
+        check_int(name, n)
     rng = random.Random(seed)
     out = []
     for split, n in (("train", n_train), ("test", n_test)):

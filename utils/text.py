@@ -20,12 +20,12 @@ import os
 import tempfile
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-CACHE_ENV = "TRANSFORMERS_COURSE_CACHE"
+from .runtime import cache_dir, eval_mode
+
 UNK, MASK = "<unk>", "<mask>"
 SPECIALS = (UNK, MASK)  # ids 0 and 1 in both tokenizers
 IGNORE_INDEX = -100  # label of a position that the loss skips (F.cross_entropy's default)
@@ -58,14 +58,6 @@ def split_corpus(text, val_fraction=0.1):
     if not train or not val:
         raise ValueError(f"text of {len(text)} characters is too short to split into train and validation")
     return train, val
-
-
-def cache_dir():
-    """Where trained tokenizers are kept: $TRANSFORMERS_COURSE_CACHE, else ~/.cache/transformers-course."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base).expanduser() / "transformers-course"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -327,17 +319,13 @@ def evaluate_lm(model, data, block_size, batch_size=64, max_blocks=None):
     if max_blocks is not None:
         starts = starts[:max_blocks]
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
     total, count = 0.0, 0
-    try:
+    with eval_mode(model):
         for chunk in starts.split(batch_size):
             x, y = blocks_at(data, chunk, block_size)
             logits = model(x.to(device))
             total += F.cross_entropy(logits.flatten(0, 1), y.to(device).flatten(), reduction="sum").item()
             count += y.numel()
-    finally:
-        model.train(was_training)
     return total / count
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import torch
 from tqdm.auto import tqdm
 
+from .runtime import eval_mode
+
 
 @dataclass
 class History:
@@ -99,12 +101,8 @@ def train(model, batches, loss_fn, steps, lr=1e-3, warmup_steps=None, weight_dec
 @torch.no_grad()
 def evaluate(model, metric_fn):
     """Run metric_fn(model) in eval mode without gradients, then restore the previous mode."""
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         value = metric_fn(model)
-    finally:
-        model.train(was_training)
     return float(value) if torch.is_tensor(value) else value
 
 

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 
 from .data import Vocab, make_translation_corpus, seq2seq_loss, translation_batches
 from .decoding import translate
-from .device import seed_everything
+from .runtime import seed_everything
 from .models import Transformer
 from .training import History, train
 

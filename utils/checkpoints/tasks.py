@@ -8,6 +8,7 @@ its models) turns inputs into tensors.
 from .. import pipelines as P
 from ..decoding import beam_search
 from ..pretrained import load_bert
+from ..runtime import check_int
 from .bert import load_bert_classifier
 from .clip import load_clip
 from .files import checkpoint_folder, load_preprocessor, read_config
@@ -33,9 +34,7 @@ class CheckpointTranslationPipeline(P.Pipeline):
     def validate(self, params):
         for name in ("num_beams", "max_length"):
             value = params[name]
-            if (value is not None or name == "num_beams") and (isinstance(value, bool) or not isinstance(value, int)
-                                                                or value < 1):
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+            check_int(name, value, allow_none=name != "num_beams")
 
     def preprocess(self, batch, **params):
         return self.tokenizer(batch, padding=True, truncation=True, return_tensors="pt").input_ids.to(self.device)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import utils
-from utils import device as device_module
+from utils import runtime as device_module
 
 
 @pytest.fixture(autouse=True)
@@ -91,3 +91,37 @@ def test_a_bad_thread_count_is_a_clear_error(bad):
 
 def test_this_machine_gets_at_least_one_thread():
     assert 1 <= utils.default_threads() <= max(1, len(os.sched_getaffinity(0)))
+
+
+def test_eval_mode_restores_the_mode_and_turns_off_gradients():
+    model = torch.nn.Dropout(0.5)
+    model.train()
+    with device_module.eval_mode(model):
+        assert not model.training and not torch.is_grad_enabled()
+    assert model.training and torch.is_grad_enabled()
+    model.eval()
+    with pytest.raises(RuntimeError, match="inside"):
+        with device_module.eval_mode(model):
+            raise RuntimeError("inside")
+    assert not model.training  # an eval-mode model stays in eval mode, even after an error
+
+
+@pytest.mark.parametrize("value", [0, -1, 1.5, True, "2", None])
+def test_check_int_rejects_what_is_not_a_count(value):
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        device_module.check_int("batch_size", value)
+
+
+def test_check_int_accepts_counts_and_optional_none():
+    device_module.check_int("n", 3)
+    device_module.check_int("n", 0, minimum=0)
+    device_module.check_int("n", None, allow_none=True)
+    with pytest.raises(ValueError, match=r"n must be an integer >= 0, got -1"):
+        device_module.check_int("n", -1, minimum=0)
+
+
+def test_check_number_names_the_range():
+    device_module.check_number("temperature", 0.5)
+    for bad in (0, -1.0, True, "1"):
+        with pytest.raises(ValueError, match=r"temperature must be a number in \(0.0, inf\]"):
+            device_module.check_number("temperature", bad)
