@@ -2,9 +2,10 @@ import pytest
 import torch
 
 from utils import Transformer, seed_everything, train
+from utils.batching import pad_batch
 from utils.data import (ADJECTIVES, BOS, EOS, NOUNS, PAD, SUBJECT_NOUNS, UNK, VERBS, Vocab,
                         encode_pairs, grammar_size, make_translation_corpus, noun_phrase,
-                        pad_sequences, seq2seq_loss, sentence, translation_batches, trim_padding,
+                        seq2seq_loss, sentence, translation_batches, trim_padding,
                         word_translations)
 
 
@@ -177,8 +178,9 @@ def test_vocab_round_trip_and_special_tokens():
 # ---------------------------------------------------------------------------------------- batches
 
 def test_pad_and_trim():
-    padded = pad_sequences([[5, 6, 7], [8]])
+    padded, mask = pad_batch([[5, 6, 7], [8]], PAD)
     assert padded.tolist() == [[5, 6, 7], [8, 0, 0]] and padded.dtype == torch.long
+    assert mask.tolist() == [[1, 1, 1], [1, 0, 0]]
     assert trim_padding(torch.tensor([[5, 0, 0], [6, 7, 0]])).tolist() == [[5, 0], [6, 7]]
 
 

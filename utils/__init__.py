@@ -7,11 +7,12 @@ __course__ = "transformers-from-first-principles"
 
 from .alignment import aligned_words, alignment, alignment_accuracy, cross_attention_weights, decoder_attention_weights
 from .attention import MultiHeadAttention, causal_mask, padding_mask, scaled_dot_product_attention
+from .batching import pad_batch
 from .audio import LogMelSpectrogram, SpeechToText, character_error_rate, frame_signal, log_mel_spectrogram
 from .checkpoints import (CheckpointError, load_bert_classifier, load_clip, load_gpt2, load_marian, load_vit,
                           load_whisper)
 from .contrastive import CLIP, clip_loss, zero_shot_predict
-from .data import Vocab, make_translation_corpus, seq2seq_loss, translation_batches, word_translations
+from .data.french import Vocab, make_translation_corpus, seq2seq_loss, translation_batches, word_translations
 from .decoding import beam_search, sequence_log_prob, translate
 from .runtime import configure_threads, default_threads, get_device, seed_everything, usable_cpus
 from .layers import Decoder, DecoderLayer, Encoder, EncoderLayer, FeedForward
@@ -38,7 +39,7 @@ __all__ = [
     "get_device", "seed_everything", "configure_threads", "default_threads", "usable_cpus",
     "train", "evaluate", "accuracy", "History", "warmup_cosine",
     "load_minilm",
-    "Vocab", "make_translation_corpus", "translation_batches", "seq2seq_loss", "word_translations",
+    "Vocab", "pad_batch", "make_translation_corpus", "translation_batches", "seq2seq_loss", "word_translations",
     "beam_search", "sequence_log_prob", "translate",
     "Translator", "train_translator", "load_translator", "exact_match",
     "cross_attention_weights", "decoder_attention_weights", "alignment", "aligned_words", "alignment_accuracy",

@@ -222,7 +222,7 @@ def build_gpt(settings, tensors, metadata, device):
 
 def _vocab(itos):
     """A utils.Vocab with exactly this id -> word list (Vocab sorts its words, as the saved list is)."""
-    from .data import Vocab
+    from .data.french import Vocab
 
     vocab = Vocab([" ".join(itos[4:])])
     if vocab.itos != list(itos):

@@ -19,6 +19,8 @@ import random
 import torch
 import torch.nn.functional as F
 
+from ..batching import pad_batch, trim_padding
+
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
 SPECIALS = ("<pad>", "<bos>", "<eos>", "<unk>")
 
@@ -242,25 +244,11 @@ class Vocab:
 # Batches and loss for utils.train
 # --------------------------------------------------------------------------------------------------
 
-def pad_sequences(sequences, pad_id=PAD):
-    """Lists of ids of different lengths -> LongTensor (N, longest), padded on the right."""
-    out = torch.full((len(sequences), max(map(len, sequences), default=0)), pad_id, dtype=torch.long)
-    for i, seq in enumerate(sequences):
-        out[i, : len(seq)] = torch.tensor(seq, dtype=torch.long)
-    return out
-
-
 def encode_pairs(pairs, src_vocab, tgt_vocab):
     """(french, english) pairs -> src (N, Ls) and tgt (N, Lt) = <bos> english <eos>, both padded."""
-    src = pad_sequences([src_vocab.encode(fr) for fr, _ in pairs])
-    tgt = pad_sequences([[BOS] + tgt_vocab.encode(en) + [EOS] for _, en in pairs])
+    src = pad_batch([src_vocab.encode(fr) for fr, _ in pairs], PAD)[0]
+    tgt = pad_batch([[BOS] + tgt_vocab.encode(en) + [EOS] for _, en in pairs], PAD)[0]
     return src, tgt
-
-
-def trim_padding(tokens, pad_id=PAD):
-    """Drop the columns on the right of (B, L) that are padding in every row."""
-    used = (tokens != pad_id).any(dim=0).nonzero()
-    return tokens[:, : int(used.max()) + 1] if len(used) else tokens[:, :0]
 
 
 def translation_batches(pairs, src_vocab, tgt_vocab, batch_size, seed=0, device=None):
