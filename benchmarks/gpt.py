@@ -20,7 +20,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import utils
-from utils.models import GPT, TokenPositionEmbedding
+from utils.gpt import GPT, TokenPositionEmbedding
 
 
 class TorchBlocksGPT(nn.Module):

@@ -1,4 +1,4 @@
-"""utils.models GPT and MaskedLM: checked against PyTorch's own layers, the KV cache against the
+"""utils.gpt's GPT and utils.bert's MaskedLM: checked against PyTorch's own layers, the KV cache against the
 full forward pass, and the sampling rule against Hugging Face's logits warpers."""
 import pytest
 import torch
@@ -6,8 +6,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from utils import seed_everything, train
-from utils.models import (GPT, GPTBlock, KVCache, MaskedLM, TokenPositionEmbedding, next_token_probs,
-                          sample_next_token)
+from utils.attention import KVCache
+from utils.bert import MaskedLM
+from utils.gpt import GPT, GPTBlock, TokenPositionEmbedding
+from utils.sampling import next_token_probs, sample_next_token
 from utils.text import IGNORE_INDEX, lm_loss, mlm_loss
 
 from twins import encoder_layer_into_torch

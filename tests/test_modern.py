@@ -7,9 +7,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import utils
+from utils.attention import KVCache, LayerKVCache
 from utils.modern import (GroupedQueryAttention, ModernBlock, ModernGPT, RMSNorm, SwiGLU, apply_rope, build_gpt,
-                          grouped_query_attention, kv_cache_bytes_per_token, rope_angles, sampling_probs,
-                          top_p_filter)
+                          grouped_query_attention, kv_cache_bytes_per_token, rope_angles)
+from utils.sampling import sampling_probs, top_p_filter
 
 
 def test_rmsnorm_equals_pytorch():
@@ -70,10 +71,10 @@ def test_grouped_query_attention_equals_sdpa_enable_gqa(num_heads, num_kv_heads)
 def test_gqa_module_cache_and_memory():
     attn = GroupedQueryAttention(32, num_heads=8, num_kv_heads=2)
     x = torch.randn(2, 9, 32)
-    full, cache = attn(x), {}
+    full, cache = attn(x), LayerKVCache()
     parts = torch.cat((attn(x[:, :5], cache), attn(x[:, 5:], cache)), dim=1)
     torch.testing.assert_close(parts, full, atol=1e-5, rtol=1e-4)
-    assert cache["k"].shape == (2, 2, 9, 4)  # 2 key/value heads cached, not 8
+    assert cache.keys.shape == (2, 2, 9, 4)  # 2 key/value heads cached, not 8
     assert kv_cache_bytes_per_token(num_layers=32, num_kv_heads=8, head_dim=128) == 131072  # LLaMA-2 70B-like
     assert kv_cache_bytes_per_token(32, 32, 128) == 4 * kv_cache_bytes_per_token(32, 8, 128)
     with pytest.raises(ValueError, match="multiple of num_kv_heads"):
@@ -119,8 +120,8 @@ def test_modern_gpt_cache_generation_and_causality():
     changed = idx.clone()
     changed[:, 6] = (changed[:, 6] + 1) % 50
     torch.testing.assert_close(model(changed)[:, :6], logits[:, :6])  # no peeking at the future
-    caches = [{} for _ in model.blocks]
-    step = torch.cat((model(idx[:, :7], caches), model(idx[:, 7:], caches)), dim=1)
+    cache = KVCache(len(model.blocks))
+    step = torch.cat((model(idx[:, :7], cache), model(idx[:, 7:], cache)), dim=1)
     torch.testing.assert_close(step, logits, atol=1e-5, rtol=1e-4)
     greedy = model.generate(idx[:, :3], 20, temperature=0)  # runs past block_size: the window slides
     assert greedy.shape == (2, 23)

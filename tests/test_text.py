@@ -268,7 +268,7 @@ def test_mlm_loss_scores_only_the_chosen_positions():
 
 
 def test_mlm_loss_on_a_masked_lm_computes_only_the_chosen_logits():
-    from utils.models import MaskedLM
+    from utils.bert import MaskedLM
 
     model = MaskedLM(40, 12, d_model=16, num_heads=2, num_layers=1, d_ff=32)
     inputs, labels = mask_tokens(torch.randint(2, 40, (3, 12)), 1, 40, 0.3, (0, 1), torch.Generator().manual_seed(0))

@@ -19,12 +19,15 @@ from .layers import Decoder, DecoderLayer, Encoder, EncoderLayer, FeedForward
 from .bpe import ByteBPE
 from .corpus import stdlib_corpus
 from .modern import (GroupedQueryAttention, ModernBlock, ModernGPT, RMSNorm, SwiGLU, apply_rope, build_gpt,
-                     kv_cache_bytes_per_token, top_p_filter)
+                     kv_cache_bytes_per_token)
 from .modern_lm import load_modern_gpt
-from .models import GPT, KVCache, MaskedLM, TokenEmbedding, Transformer, next_token_probs
+from .attention import KVCache
+from .bert import MaskedLM, load_minilm
+from .gpt import GPT
+from .sampling import next_token_probs, top_p_filter
+from .transformer import TokenEmbedding, Transformer
 from .pipelines import available_tasks, pipeline, register_task
 from .positional import PositionalEncoding, sinusoidal_positional_encoding
-from .pretrained import load_minilm
 from .text import get_batch, load_text_corpus, mask_tokens
 from .training import History, accuracy, evaluate, train, warmup_cosine
 from .translator import Translator, exact_match, load_translator, train_translator

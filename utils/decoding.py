@@ -1,13 +1,41 @@
-"""Turning a trained utils.Transformer into output sentences: beam search and translation.
+"""Decoding: the greedy loop every encoder-decoder uses, beam search, sequence scores and translation.
 
 Greedy decoding (Transformer.greedy_decode) commits to the most likely word at every step.
 Beam search keeps the `beam_size` most likely partial sentences instead, and at the end returns
 the best finished one, so an early word that looked second-best can still win.
 Token sequences have the layout of greedy_decode: (B, L) starting with BOS, padding after EOS.
 """
+from typing import Callable, Iterable
+
 import torch
 
 from .runtime import check_int, eval_mode
+
+
+def greedy_search(next_logits: Callable[[torch.Tensor], torch.Tensor], prefix: torch.Tensor, eos_id: int,
+                  max_new_tokens: int, pad_id: int, suppress_ids: Iterable[int] = (),
+                  begin_suppress_ids: Iterable[int] = ()) -> torch.Tensor:
+    """Greedy decoding: extend prefix (B, P) with the likeliest token until every row has written
+    eos_id, or max_new_tokens times -> (B, <= P + max_new_tokens) ids, pad_id after a row's eos_id.
+
+    next_logits(tokens (B, L)) -> (B, vocab_size): the model's logits for the token after tokens.
+    suppress_ids: tokens never to write (Hugging Face's bad_words_ids, Whisper's suppress_tokens);
+    begin_suppress_ids: tokens not to write first (Whisper's begin_suppress_tokens).
+    """
+    tokens = prefix
+    finished = torch.zeros(prefix.size(0), dtype=torch.bool, device=prefix.device)
+    suppress_ids = list(suppress_ids)
+    for step in range(max_new_tokens):
+        logits = next_logits(tokens)  # (B, vocab_size)
+        banned = suppress_ids + (list(begin_suppress_ids) if step == 0 else [])
+        if banned:
+            logits[:, banned] = float("-inf")
+        next_id = logits.argmax(dim=-1).masked_fill(finished, pad_id)  # a finished row only pads
+        tokens = torch.cat([tokens, next_id[:, None]], dim=1)
+        finished |= next_id == eos_id
+        if finished.all():
+            break
+    return tokens
 
 
 def sequence_log_prob(model, src, tokens, eos_id):

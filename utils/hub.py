@@ -34,6 +34,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
+from .bert import SentenceClassifier, mean_pool  # noqa: F401  (lesson 06 calls hub.mean_pool)
 from .runtime import cache_dir, get_device, preserved_random_state, seed_everything
 
 ASSETS = Path(__file__).resolve().parent / "assets"  # weights committed with the course, if any
@@ -42,42 +43,6 @@ FORMAT = 1  # bump when the layout of the files changes: every cached file is th
 # --------------------------------------------------------------------------------------------------
 # The models: an encoder with a classification head
 # --------------------------------------------------------------------------------------------------
-
-
-def mean_pool(hidden, attention_mask):
-    """hidden (B, L, d), attention_mask (B, L) 1/0 -> (B, d): the mean of each row's real tokens.
-
-    Padding must not count: a short sentence padded to the batch's longest would otherwise be
-    averaged with vectors that mean nothing, and its embedding would depend on its neighbours.
-    """
-    real = attention_mask.unsqueeze(-1).to(hidden.dtype)  # (B, L, 1), 0 on padding
-    return (hidden * real).sum(dim=1) / real.sum(dim=1).clamp(min=1e-9)
-
-
-class SentenceClassifier(nn.Module):
-    """A pretrained encoder, frozen, and a linear head on its sentence embedding.
-
-    forward(input_ids (B, L), attention_mask (B, L)) -> logits (B, num_labels). The sentence
-    embedding is MiniLM's own: the mean of the token vectors, L2-normalised (see BertEncoder.encode),
-    so the head sees exactly the vectors it was trained on. id2label maps a class id to its name.
-    """
-
-    def __init__(self, encoder, labels):
-        super().__init__()
-        self.encoder = encoder
-        self.labels = list(labels)
-        self.head = nn.Linear(encoder.embeddings.token.embedding_dim, len(self.labels))
-
-    @property
-    def id2label(self):
-        return dict(enumerate(self.labels))
-
-    def embed(self, input_ids, attention_mask):
-        hidden = self.encoder(input_ids, attention_mask)  # (B, L, d)
-        return F.normalize(mean_pool(hidden, attention_mask), dim=-1)  # (B, d), unit length
-
-    def forward(self, input_ids, attention_mask):
-        return self.head(self.embed(input_ids, attention_mask))  # (B, num_labels)
 
 
 @dataclass
@@ -105,7 +70,7 @@ TRANSLATOR = dict(seed=0, steps=300, n_train=10_000, n_test=500, batch_size=64, 
 def train_sentiment_head(settings=SENTIMENT, progress=False, device=None):
     """Embed the generated reviews with MiniLM (frozen), fit a linear head on the training split by
     full-batch AdamW on the cross-entropy, and measure its accuracy on the held-out split."""
-    from .pretrained import load_minilm
+    from .bert import load_minilm
     from .reviews import LABELS, make_reviews
 
     train_reviews, test_reviews = make_reviews(settings["n_train"], settings["n_test"], settings["seed"])
@@ -134,7 +99,7 @@ def train_sentiment_head(settings=SENTIMENT, progress=False, device=None):
 
 def train_gpt(settings=GPT_PYDOC, progress=False, device=None):
     """Lesson 05's GPT on Python's help pages (utils.text), trained as lesson 05 trains it."""
-    from .models import GPT
+    from .gpt import GPT
     from .text import evaluate_lm, lm_batches, lm_loss, load_text_corpus
     from .training import train
 
@@ -187,7 +152,7 @@ _MINILM = {}  # device -> (model, tokenizer): pipelines share one frozen copy pe
 def shared_minilm(device):
     """utils.load_minilm(device), loaded once per device: several pipelines built on MiniLM (and a
     notebook that rebuilds them) then cost one load. The model is frozen and in eval mode."""
-    from .pretrained import load_minilm
+    from .bert import load_minilm
 
     key = str(torch.device(device))
     if key not in _MINILM:
@@ -211,7 +176,7 @@ def build_sentiment(settings, tensors, metadata, device):
 def build_gpt(settings, tensors, metadata, device):
     from tokenizers import Tokenizer
 
-    from .models import GPT
+    from .gpt import GPT
     from .text import BPETokenizer
 
     tokenizer = BPETokenizer(Tokenizer.from_str(metadata["tokenizer"]))
@@ -231,7 +196,7 @@ def _vocab(itos):
 
 
 def build_translation(settings, tensors, metadata, device):
-    from .models import Transformer
+    from .transformer import Transformer
 
     src_vocab, tgt_vocab = _vocab(json.loads(metadata["src_itos"])), _vocab(json.loads(metadata["tgt_itos"]))
     # Built as utils.train_translator builds it (no dropout, 64 positions).

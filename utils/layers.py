@@ -1,17 +1,17 @@
-"""Transformer building blocks: position-wise feed-forward, encoder and decoder layers, stacks.
+"""Transformer building blocks: activations, position-wise feed-forward, encoder and decoder layers, stacks.
 
 With dropout 0 and copied weights each layer equals its PyTorch twin
 (``nn.TransformerEncoderLayer`` / ``nn.TransformerDecoderLayer``, batch_first=True);
 the tests check that. Masks follow ``utils.attention``: bool, True = may attend.
 """
 import copy
+from typing import Optional
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .attention import MultiHeadAttention
-
+from .attention import LayerKVCache, MultiHeadAttention
 
 
 def gelu_tanh(x):
@@ -50,11 +50,14 @@ class EncoderLayer(nn.Module):
 
     norm_first=False is the original post-norm layer: x = norm(x + sublayer(x)).
     norm_first=True is pre-norm, x = x + sublayer(norm(x)), which trains deeper stacks more stably.
+    causal=True makes the self-attention causal (a decoder-only block: GPT's); such a layer may also
+    be given a KV cache (utils.attention.LayerKVCache) so that x holds only the new tokens.
     """
 
-    def __init__(self, d_model, num_heads, d_ff, dropout=0.1, norm_first=False,
-                 activation="relu", layer_norm_eps=1e-5, bias=True):
+    def __init__(self, d_model: int, num_heads: int, d_ff: int, dropout: float = 0.1, norm_first: bool = False,
+                 activation: str = "relu", layer_norm_eps: float = 1e-5, bias: bool = True, causal: bool = False):
         super().__init__()
+        self.causal = causal
         self.self_attn = MultiHeadAttention(d_model, num_heads, dropout=dropout, bias=bias)
         self.feed_forward = FeedForward(d_model, d_ff, dropout=dropout, activation=activation, bias=bias)
         self.norm1 = nn.LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
@@ -63,19 +66,21 @@ class EncoderLayer(nn.Module):
         self.dropout2 = nn.Dropout(dropout)
         self.norm_first = norm_first
 
-    def _self_attention(self, x, mask):
-        return self.dropout1(self.self_attn(x, x, x, mask=mask))
+    def _self_attention(self, x, mask, cache=None):
+        return self.dropout1(self.self_attn(x, x, x, mask=mask, cache=cache, causal=self.causal))
 
     def _feed_forward(self, x):
         return self.dropout2(self.feed_forward(x))
 
-    def forward(self, x, mask=None):
-        """x (B, L, d_model); mask bool broadcastable to (B, heads, L, L), e.g. padding_mask(...)."""
+    def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None,
+                cache: Optional[LayerKVCache] = None) -> torch.Tensor:
+        """x (B, L, d_model); mask bool broadcastable to (B, heads, L, L), e.g. padding_mask(...)
+        (None in a causal layer, whose mask is built in). cache: see MultiHeadAttention.forward."""
         if self.norm_first:
-            x = x + self._self_attention(self.norm1(x), mask)
+            x = x + self._self_attention(self.norm1(x), mask, cache)
             x = x + self._feed_forward(self.norm2(x))
         else:
-            x = self.norm1(x + self._self_attention(x, mask))
+            x = self.norm1(x + self._self_attention(x, mask, cache))
             x = self.norm2(x + self._feed_forward(x))
         return x
 

@@ -9,13 +9,16 @@ lesson 05's 2017-style `utils.GPT` or a `ModernGPT` from one set of options.
                       num_layers=4, d_ff=344, num_kv_heads=2)
 """
 import math
+from typing import Optional
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .runtime import eval_mode
-from .models import GPT
+from .attention import KVCache, LayerKVCache, causal_mask
+from .gpt import GPT
+from .runtime import check_int, eval_mode
+from .sampling import draw, sampling_probs
 
 
 class RMSNorm(nn.Module):
@@ -104,19 +107,18 @@ class GroupedQueryAttention(nn.Module):
         self.v_proj = nn.Linear(d_model, num_kv_heads * self.head_dim, bias=bias)
         self.out_proj = nn.Linear(d_model, d_model, bias=bias)
 
-    def forward(self, x, cache=None):
-        """x (B, L, d_model) -> (B, L, d_model). cache: a dict this layer fills with its "k", "v"."""
+    def forward(self, x: torch.Tensor, cache: Optional[LayerKVCache] = None) -> torch.Tensor:
+        """x (B, L, d_model) -> (B, L, d_model). cache: a utils.attention.LayerKVCache this layer
+        appends its keys and values to (num_kv_heads heads, after RoPE)."""
         B, L, _ = x.shape
-        past = 0 if cache is None or "k" not in cache else cache["k"].size(2)
+        past = 0 if cache is None else len(cache)
         positions = torch.arange(past, past + L, device=x.device)
         q = self.q_proj(x).view(B, L, self.num_heads, self.head_dim).transpose(1, 2)  # (B, H, L, hd)
         k = self.k_proj(x).view(B, L, self.num_kv_heads, self.head_dim).transpose(1, 2)  # (B, Hkv, L, hd)
         v = self.v_proj(x).view(B, L, self.num_kv_heads, self.head_dim).transpose(1, 2)  # (B, Hkv, L, hd)
         q, k = apply_rope(q, positions, self.rope_base), apply_rope(k, positions, self.rope_base)
         if cache is not None:
-            if past:
-                k, v = torch.cat((cache["k"], k), dim=2), torch.cat((cache["v"], v), dim=2)
-            cache["k"], cache["v"] = k, v  # (B, Hkv, past + L, hd)
+            k, v = cache.append(k, v)  # (B, Hkv, past + L, hd)
         out = grouped_query_attention(q, k, v, past)  # (B, H, L, hd)
         return self.out_proj(out.transpose(1, 2).reshape(B, L, -1))
 
@@ -133,8 +135,7 @@ def grouped_query_attention(q, k, v, past=0):
     if k.size(2) != past + q.size(2):
         raise ValueError(f"keys cover {k.size(2)} positions, expected past + L = {past + q.size(2)}")
     k, v = k.repeat_interleave(H // Hkv, dim=1), v.repeat_interleave(H // Hkv, dim=1)  # (B, H, S, hd)
-    q_pos = torch.arange(past, past + q.size(2), device=q.device)[:, None]  # (L, 1)
-    allowed = torch.arange(k.size(2), device=q.device)[None, :] <= q_pos  # (L, S), True = may attend
+    allowed = causal_mask(q.size(2), device=q.device, past=past)  # (L, past + L), True = may attend
     return F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)
 
 
@@ -167,29 +168,6 @@ class ModernBlock(nn.Module):
         return self.norm2(x + self.ffn(x))
 
 
-def top_p_filter(logits, top_p):
-    """logits (B, V) -> logits with -inf outside the nucleus: the fewest most likely tokens whose
-    probabilities sum to >= top_p (the most likely token is always kept)."""
-    if not isinstance(top_p, (int, float)) or isinstance(top_p, bool) or not 0 < top_p <= 1:
-        raise ValueError(f"top_p must be a number in (0, 1], got {top_p!r}")
-    if logits.dim() != 2:
-        raise ValueError(f"logits must have shape (B, vocab_size), got {tuple(logits.shape)}")
-    sorted_logits, order = logits.sort(dim=-1, descending=True)  # (B, V)
-    cumulative = sorted_logits.softmax(dim=-1).cumsum(dim=-1)
-    drop_sorted = cumulative - sorted_logits.softmax(dim=-1) >= top_p  # mass before this token already enough
-    drop = drop_sorted.scatter(-1, order, drop_sorted)  # back to vocabulary order
-    return logits.masked_fill(drop, float("-inf"))
-
-
-def sampling_probs(logits, temperature=1.0, top_k=None, top_p=None):
-    """logits (B, V) -> probabilities (B, V): temperature, then top-k, then top-p (nucleus)."""
-    from .models import next_token_probs
-    if temperature == 0 or top_p is None or top_p == 1:
-        return next_token_probs(logits, temperature, top_k)
-    probs = next_token_probs(logits, temperature, top_k)
-    return top_p_filter(probs.clamp_min(1e-30).log(), top_p).softmax(dim=-1)
-
-
 class ModernGPT(nn.Module):
     """A LLaMA-style decoder-only LM: token embedding (no learned positions: RoPE in attention),
     ModernBlocks, a final norm and an LM head tied to the embedding. No biases, no dropout."""
@@ -199,8 +177,7 @@ class ModernGPT(nn.Module):
         super().__init__()
         for name, value in dict(vocab_size=vocab_size, block_size=block_size, d_model=d_model,
                                 num_heads=num_heads, num_layers=num_layers, d_ff=d_ff).items():
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_int(name, value)
         self.block_size = block_size
         self.config = dict(vocab_size=vocab_size, block_size=block_size, d_model=d_model, num_heads=num_heads,
                            num_layers=num_layers, d_ff=d_ff, num_kv_heads=num_kv_heads or num_heads, norm=norm,
@@ -222,33 +199,32 @@ class ModernGPT(nn.Module):
     def vocab_size(self):
         return self.tok_emb.num_embeddings
 
-    def forward(self, idx, caches=None):
-        """idx (B, L) token ids -> logits (B, L, vocab_size). caches: one dict per layer, or None."""
+    def forward(self, idx: torch.Tensor, cache: Optional[KVCache] = None) -> torch.Tensor:
+        """idx (B, L) token ids -> logits (B, L, vocab_size). cache: a utils.attention.KVCache, or None."""
         if idx.dim() != 2:
             raise ValueError(f"idx must have shape (B, L), got {tuple(idx.shape)}")
-        past = 0 if not caches or "k" not in caches[0] else caches[0]["k"].size(2)
+        past = 0 if cache is None else len(cache)
         if past + idx.size(1) > self.block_size:
             raise ValueError(f"{past + idx.size(1)} positions exceed block_size={self.block_size}")
         x = self.tok_emb(idx)  # (B, L, d)
         for i, block in enumerate(self.blocks):
-            x = block(x, None if caches is None else caches[i])
+            x = block(x, None if cache is None else cache.layers[i])
         return self.lm_head(self.norm(x))
 
     @torch.no_grad()
     def generate(self, idx, max_new_tokens, temperature=1.0, top_k=None, top_p=None, generator=None):
         """Append max_new_tokens sampled tokens to idx (B, L) with a KV cache -> (B, L + max_new_tokens)."""
-        caches, out, step_in = [{} for _ in self.blocks], idx, idx[:, -self.block_size:]
+        cache, out, step_in = KVCache(len(self.blocks)), idx, idx[:, -self.block_size:]
         with eval_mode(self):
             for _ in range(max_new_tokens):
-                if caches[0] and caches[0]["k"].size(2) + step_in.size(1) > self.block_size:
-                    caches, step_in = [{} for _ in self.blocks], out[:, -self.block_size + 1:]  # window slides
-                logits = self(step_in, caches)[:, -1]  # (B, V)
+                if len(cache) and len(cache) + step_in.size(1) > self.block_size:
+                    cache, step_in = KVCache(len(self.blocks)), out[:, -self.block_size + 1:]  # window slides
+                logits = self(step_in, cache)[:, -1]  # (B, V)
                 probs = sampling_probs(logits.float(), temperature, top_k, top_p)
                 if temperature == 0:
                     nxt = probs.argmax(dim=-1, keepdim=True)
                 else:
-                    nxt = torch.multinomial(probs.cpu() if generator is not None else probs, 1,
-                                            generator=generator).to(idx.device)
+                    nxt = draw(probs, generator)
                 out, step_in = torch.cat((out, nxt), dim=1), nxt
         return out
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from .data.french import Vocab, make_translation_corpus, seq2seq_loss, translation_batches
 from .decoding import translate
 from .runtime import seed_everything
-from .models import Transformer
+from .transformer import Transformer
 from .training import History, train
 
 

@@ -1,7 +1,7 @@
 """BERT and DistilBERT sequence classifiers (e.g. distilbert-base-uncased-finetuned-sst-2-english, the
 sentiment model Hugging Face's pipeline picks by default) in the course's BERT encoder.
 
-Both are the course's post-norm encoder (utils.pretrained.BertEncoder: utils.EncoderLayer, exact GELU,
+Both are the course's post-norm encoder (utils.bert.BertEncoder: utils.EncoderLayer, exact GELU,
 LayerNorm eps 1e-12) under a small head that reads the [CLS] position:
 - BERT: the "pooler", tanh(W h_cls + b), then a linear classifier;
 - DistilBERT: "pre_classifier", relu(W h_cls + b), then a linear classifier. DistilBERT also drops
@@ -10,7 +10,7 @@ LayerNorm eps 1e-12) under a small head that reads the [CLS] position:
 import torch
 import torch.nn as nn
 
-from ..pretrained import BertEncoder
+from ..bert import BERT_LAYER, BertEncoder, hf_names
 from .files import CheckpointError, check_tensors, checkpoint_folder, load_preprocessor, read_config, \
     read_weights, require
 
@@ -36,11 +36,8 @@ class BertClassifier(nn.Module):
         return self.classifier(self.head_activation(self.pre_classifier(cls)))  # (B, num_labels)
 
 
-# Our name inside one utils.EncoderLayer -> the checkpoint's name inside one layer, for each family.
-BERT_LAYER = {"self_attn.q_proj": "attention.self.query", "self_attn.k_proj": "attention.self.key",
-              "self_attn.v_proj": "attention.self.value", "self_attn.out_proj": "attention.output.dense",
-              "norm1": "attention.output.LayerNorm", "feed_forward.linear1": "intermediate.dense",
-              "feed_forward.linear2": "output.dense", "norm2": "output.LayerNorm"}
+# Our name inside one utils.EncoderLayer -> the checkpoint's name inside one layer, for DistilBERT
+# (BERT's: utils.bert.BERT_LAYER).
 DISTILBERT_LAYER = {"self_attn.q_proj": "attention.q_lin", "self_attn.k_proj": "attention.k_lin",
                     "self_attn.v_proj": "attention.v_lin", "self_attn.out_proj": "attention.out_lin",
                     "norm1": "sa_layer_norm", "feed_forward.linear1": "ffn.lin1",
@@ -57,16 +54,7 @@ def classifier_names(model_type, num_layers, segments=True):
     """Our parameter name -> the checkpoint tensor name that holds it. Both sides use nn.Linear's
     (out_features, in_features) layout, so every tensor is copied as it is."""
     layer_prefix, per_layer, embeddings, head = FAMILIES[model_type]
-    names = {"encoder.embeddings.token.weight": f"{embeddings}.word_embeddings.weight",
-             "encoder.embeddings.position.weight": f"{embeddings}.position_embeddings.weight",
-             "encoder.embeddings.norm.weight": f"{embeddings}.LayerNorm.weight",
-             "encoder.embeddings.norm.bias": f"{embeddings}.LayerNorm.bias"}
-    if segments:
-        names["encoder.embeddings.segment.weight"] = f"{embeddings}.token_type_embeddings.weight"
-    for i in range(num_layers):
-        for ours, theirs in per_layer.items():
-            for p in ("weight", "bias"):
-                names[f"encoder.layers.{i}.{ours}.{p}"] = f"{layer_prefix}.{i}.{theirs}.{p}"
+    names = hf_names(num_layers, "encoder.", layer_prefix, embeddings, per_layer, segments)
     for ours, theirs in head.items():
         for p in ("weight", "bias"):
             names[f"{ours}.{p}"] = f"{theirs}.{p}"

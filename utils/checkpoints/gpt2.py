@@ -13,7 +13,7 @@ tied to the token embedding. Two differences need care:
 """
 import torch
 
-from ..models import GPT
+from ..gpt import GPT
 from .files import activation, check_tensors, checkpoint_folder, drop_prefix, load_preprocessor, read_config, \
     read_weights, require
 

@@ -16,7 +16,7 @@ What differs from lesson 04's translator, each a named option of utils.Transform
 """
 import json
 
-from ..models import Transformer
+from ..transformer import Transformer
 from .files import activation, check_tensors, checkpoint_folder, load_preprocessor, read_config, read_weights, \
     require
 

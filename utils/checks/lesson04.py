@@ -7,7 +7,7 @@ import torch.nn as nn
 
 from ..attention import MultiHeadAttention, causal_mask, padding_mask
 from ..layers import EncoderLayer, FeedForward
-from ..models import Transformer
+from ..transformer import Transformer
 from ..positional import sinusoidal_positional_encoding
 from .compare import expect_equal, expect_tensor
 from .core import CheckFailed, Exercise, register

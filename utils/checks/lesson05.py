@@ -5,7 +5,7 @@ import math
 import torch
 
 from ..attention import causal_mask
-from ..models import next_token_probs
+from ..sampling import next_token_probs
 from ..text import IGNORE_INDEX
 from .compare import expect_tensor, expect_tuple
 from .core import CheckFailed, Exercise, register

