@@ -8,10 +8,9 @@ __course__ = "transformers-from-first-principles"
 from .alignment import aligned_words, alignment, alignment_accuracy, cross_attention_weights, decoder_attention_weights
 from .attention import MultiHeadAttention, causal_mask, padding_mask, scaled_dot_product_attention
 from .batching import pad_batch
-from .audio import LogMelSpectrogram, SpeechToText, character_error_rate, frame_signal, log_mel_spectrogram
 from .checkpoints import (CheckpointError, load_bert_classifier, load_clip, load_gpt2, load_marian, load_vit,
                           load_whisper)
-from .contrastive import CLIP, clip_loss, zero_shot_predict
+from .clip import CLIP, clip_loss, zero_shot_predict
 from .data.french import Vocab, make_translation_corpus, seq2seq_loss, translation_batches, word_translations
 from .decoding import beam_search, sequence_log_prob, translate
 from .runtime import configure_threads, default_threads, get_device, seed_everything, usable_cpus
@@ -31,7 +30,9 @@ from .positional import PositionalEncoding, sinusoidal_positional_encoding
 from .text import get_batch, load_text_corpus, mask_tokens
 from .training import History, accuracy, evaluate, train, warmup_cosine
 from .translator import Translator, exact_match, load_translator, train_translator
-from .vision import PatchEmbedding, ViT, add_cls_and_positions, patchify
+from .vit import PatchEmbedding, ViT, add_cls_and_positions, patchify
+from .spectrogram import LogMelSpectrogram, frame_signal, log_mel_spectrogram
+from .whisper import SpeechToText, character_error_rate
 
 __all__ = [
     "scaled_dot_product_attention", "causal_mask", "padding_mask", "MultiHeadAttention",

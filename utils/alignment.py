@@ -6,37 +6,16 @@ row t says which source words the decoder consulted while it produced target wor
 translator these rows pick out the word being translated: the row of "dog" peaks on "chien".
 
 The model's forward pass does not return attention weights, so they are caught on the way by
-forward hooks on the decoder layers' attention modules; the model itself is not changed.
+forward hooks (utils.attention.capture_attention); the model itself is not changed.
 """
-from contextlib import contextmanager
-
 import torch
 
+from .attention import capture_attention
 from .runtime import eval_mode
 from .data.french import tokenize
 from .decoding import translate
 
 ATTENTIONS = ("cross_attn", "self_attn")
-
-
-@contextmanager
-def _capture(model, which):
-    """Within the block, the weights of `which` in every decoder layer are appended to the list yielded."""
-    captured = []
-
-    def hook(module, args, kwargs, output):
-        # Run the same attention again with need_weights=True. Calling .forward directly (not the
-        # module) skips the hooks, so this does not recurse; the model's own output is untouched.
-        _, weights = module.forward(*args, **{**kwargs, "need_weights": True})  # (B, H, Lq, Lk)
-        captured.append(weights.detach())
-
-    handles = [getattr(layer, which).register_forward_hook(hook, with_kwargs=True)
-               for layer in model.decoder.layers]
-    try:
-        yield captured
-    finally:
-        for handle in handles:
-            handle.remove()
 
 
 @torch.no_grad()
@@ -57,7 +36,7 @@ def decoder_attention_weights(model, src, tgt_in, which="cross_attn"):
         if t.dim() != 2:
             raise ValueError(f"{name} must be token ids of shape (B, L), got {tuple(t.shape)}")
     with eval_mode(model):  # no dropout in the weights we look at
-        with _capture(model, which) as captured:
+        with capture_attention(model.decoder.layers, which) as captured:
             model(src, tgt_in)
     return torch.stack(captured)
 

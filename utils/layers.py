@@ -14,12 +14,12 @@ import torch.nn.functional as F
 from .attention import LayerKVCache, MultiHeadAttention
 
 
-def gelu_tanh(x):
+def gelu_tanh(x: torch.Tensor) -> torch.Tensor:
     """GELU's tanh approximation, which GPT-2 was trained with (Hugging Face's "gelu_new")."""
     return F.gelu(x, approximate="tanh")
 
 
-def quick_gelu(x):
+def quick_gelu(x: torch.Tensor) -> torch.Tensor:
     """x * sigmoid(1.702 x): the cheaper GELU approximation that OpenAI's CLIP was trained with."""
     return x * torch.sigmoid(1.702 * x)
 
@@ -32,7 +32,7 @@ ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu, "gelu_tanh": gelu_tanh, "quick_ge
 class FeedForward(nn.Module):
     """The same 2-layer MLP applied to every position: d_model -> d_ff -> d_model."""
 
-    def __init__(self, d_model, d_ff, dropout=0.0, activation="relu", bias=True):
+    def __init__(self, d_model: int, d_ff: int, dropout: float = 0.0, activation: str = "relu", bias: bool = True):
         super().__init__()
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
@@ -41,7 +41,7 @@ class FeedForward(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.activation = ACTIVATIONS[activation]
 
-    def forward(self, x):  # (B, L, d_model) -> (B, L, d_model)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, L, d_model) -> (B, L, d_model)
         return self.linear2(self.dropout(self.activation(self.linear1(x))))
 
 
@@ -88,8 +88,8 @@ class EncoderLayer(nn.Module):
 class DecoderLayer(nn.Module):
     """Masked self-attention, cross-attention to the encoder output (memory), feed-forward."""
 
-    def __init__(self, d_model, num_heads, d_ff, dropout=0.1, norm_first=False,
-                 activation="relu", layer_norm_eps=1e-5, bias=True):
+    def __init__(self, d_model: int, num_heads: int, d_ff: int, dropout: float = 0.1, norm_first: bool = False,
+                 activation: str = "relu", layer_norm_eps: float = 1e-5, bias: bool = True):
         super().__init__()
         self.self_attn = MultiHeadAttention(d_model, num_heads, dropout=dropout, bias=bias)
         self.cross_attn = MultiHeadAttention(d_model, num_heads, dropout=dropout, bias=bias)
@@ -111,7 +111,8 @@ class DecoderLayer(nn.Module):
     def _feed_forward(self, x):
         return self.dropout3(self.feed_forward(x))
 
-    def forward(self, x, memory, tgt_mask=None, memory_mask=None):
+    def forward(self, x: torch.Tensor, memory: torch.Tensor, tgt_mask: Optional[torch.Tensor] = None,
+                memory_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         """x (B, Lt, d_model) target so far; memory (B, Ls, d_model) encoder output.
         tgt_mask broadcastable to (B, heads, Lt, Lt), usually causal_mask(Lt);
         memory_mask broadcastable to (B, heads, Lt, Ls), usually padding_mask(src, pad_id)."""
@@ -126,37 +127,43 @@ class DecoderLayer(nn.Module):
         return x
 
 
-def _clones(layer, n):
-    return nn.ModuleList(copy.deepcopy(layer) for _ in range(n))
+class _Stack(nn.Module):
+    """num_layers copies of `layer`, then a final LayerNorm when pre-norm (the residual stream is never
+    normed otherwise)."""
 
-
-class Encoder(nn.Module):
-    """num_layers EncoderLayers; a final LayerNorm when pre-norm (the residual stream is never normed otherwise)."""
-
-    def __init__(self, num_layers, d_model, num_heads, d_ff, dropout=0.1, norm_first=False, **layer_kwargs):
+    def __init__(self, layer, num_layers, d_model, norm_first, layer_norm_eps=1e-5):
         super().__init__()
-        layer = EncoderLayer(d_model, num_heads, d_ff, dropout, norm_first, **layer_kwargs)
-        self.layers = _clones(layer, num_layers)
-        eps = layer_kwargs.get("layer_norm_eps", 1e-5)
-        self.norm = nn.LayerNorm(d_model, eps=eps) if norm_first else None
+        self.layers = nn.ModuleList(copy.deepcopy(layer) for _ in range(num_layers))
+        self.norm = nn.LayerNorm(d_model, eps=layer_norm_eps) if norm_first else None
 
-    def forward(self, x, mask=None):
+    def _final_norm(self, x):
+        return self.norm(x) if self.norm is not None else x
+
+
+class Encoder(_Stack):
+    """num_layers EncoderLayers; a final LayerNorm when pre-norm."""
+
+    def __init__(self, num_layers: int, d_model: int, num_heads: int, d_ff: int, dropout: float = 0.1,
+                 norm_first: bool = False, **layer_kwargs):
+        layer = EncoderLayer(d_model, num_heads, d_ff, dropout, norm_first, **layer_kwargs)
+        super().__init__(layer, num_layers, d_model, norm_first, layer_kwargs.get("layer_norm_eps", 1e-5))
+
+    def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         for layer in self.layers:
             x = layer(x, mask)
-        return self.norm(x) if self.norm is not None else x
+        return self._final_norm(x)
 
 
-class Decoder(nn.Module):
+class Decoder(_Stack):
     """num_layers DecoderLayers; a final LayerNorm when pre-norm."""
 
-    def __init__(self, num_layers, d_model, num_heads, d_ff, dropout=0.1, norm_first=False, **layer_kwargs):
-        super().__init__()
+    def __init__(self, num_layers: int, d_model: int, num_heads: int, d_ff: int, dropout: float = 0.1,
+                 norm_first: bool = False, **layer_kwargs):
         layer = DecoderLayer(d_model, num_heads, d_ff, dropout, norm_first, **layer_kwargs)
-        self.layers = _clones(layer, num_layers)
-        eps = layer_kwargs.get("layer_norm_eps", 1e-5)
-        self.norm = nn.LayerNorm(d_model, eps=eps) if norm_first else None
+        super().__init__(layer, num_layers, d_model, norm_first, layer_kwargs.get("layer_norm_eps", 1e-5))
 
-    def forward(self, x, memory, tgt_mask=None, memory_mask=None):
+    def forward(self, x: torch.Tensor, memory: torch.Tensor, tgt_mask: Optional[torch.Tensor] = None,
+                memory_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         for layer in self.layers:
             x = layer(x, memory, tgt_mask, memory_mask)
-        return self.norm(x) if self.norm is not None else x
+        return self._final_norm(x)

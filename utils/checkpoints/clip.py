@@ -13,8 +13,8 @@ CLIP learns log(1 / temperature) ("logit_scale"); the course learns log(temperat
     inputs = processor(text=["a photo of a cat", "a photo of a dog"], images=image, return_tensors="pt", padding=True)
     model(inputs.pixel_values, inputs.input_ids, inputs.attention_mask).softmax(-1)   # (1, 2) probabilities
 """
-from ..contrastive import CLIP, TextEncoder
-from ..vision import ViT
+from ..clip import CLIP, TextEncoder
+from ..vit import ViT
 from .files import activation, check_tensors, checkpoint_folder, load_preprocessor, read_config, read_weights
 
 LAYER = {"norm1": "layer_norm1", "self_attn.q_proj": "self_attn.q_proj", "self_attn.k_proj": "self_attn.k_proj",

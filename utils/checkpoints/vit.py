@@ -9,7 +9,7 @@ nn.Linear(C * p * p, d) over patchify's (channel, row, column) order. google/vit
     pixels = processor(images=image, return_tensors="pt").pixel_values     # (1, 3, 224, 224)
     model.id2label[model(pixels).argmax(-1).item()]
 """
-from ..vision import ViT
+from ..vit import ViT
 from .files import activation, check_tensors, checkpoint_folder, load_preprocessor, read_config, read_weights, \
     require
 

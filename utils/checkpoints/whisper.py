@@ -18,7 +18,7 @@ import json
 
 import torch
 
-from ..audio import SpeechToText
+from ..whisper import SpeechToText
 from .files import activation, check_tensors, checkpoint_folder, load_preprocessor, read_config, read_weights
 
 LAYER = {"norm1": "self_attn_layer_norm", "feed_forward.linear1": "fc1", "feed_forward.linear2": "fc2",

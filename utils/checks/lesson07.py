@@ -3,9 +3,9 @@ prediction, framing a signal."""
 import torch
 import torch.nn.functional as F
 
-from ..audio import frame_signal
-from ..contrastive import clip_loss, zero_shot_predict
-from ..vision import add_cls_and_positions, patchify
+from ..clip import clip_loss, zero_shot_predict
+from ..spectrogram import frame_signal
+from ..vit import add_cls_and_positions, patchify
 from .compare import expect_tensor
 from .core import CheckFailed, Exercise, register
 

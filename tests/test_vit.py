@@ -2,8 +2,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from utils.vision import (PatchEmbedding, ViT, add_cls_and_positions, capture_attention, load_digit_images,
-                          patchify, random_shift, unpatchify)
+from utils.attention import capture_attention
+from utils.data.digits import load_digit_images, random_shift
+from utils.vit import PatchEmbedding, ViT, add_cls_and_positions, patchify, unpatchify
 
 
 def patchify_by_loops(images, p):

@@ -4,8 +4,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from utils.contrastive import (CAPTION_TEMPLATES, CLIP, DIGIT_NAMES, WordTokenizer, caption_digits, clip_loss,
-                               similarity, zero_shot_predict)
+from utils.clip import CLIP, clip_loss, similarity, zero_shot_predict
+from utils.data.digits import CAPTION_TEMPLATES, DIGIT_NAMES, caption_digits
+from utils.tokenization import WordTokenizer
 
 
 def clip_loss_by_hand(image_emb, text_emb, temperature):
@@ -69,10 +70,10 @@ def test_word_tokenizer():
     tokenizer = WordTokenizer(["a handwritten seven", "the digit one"])
     assert len(tokenizer) == 3 + 6
     ids = tokenizer.encode(["A handwritten seven", "the one"], length=6)
-    assert ids.shape == (2, 6) and ids[:, 0].tolist() == [WordTokenizer.CLS] * 2
-    assert ids[1, 3:].tolist() == [WordTokenizer.PAD] * 3
+    assert ids.shape == (2, 6) and ids[:, 0].tolist() == [WordTokenizer.cls_id] * 2
+    assert ids[1, 3:].tolist() == [WordTokenizer.pad_id] * 3
     assert tokenizer.decode(ids[0]) == "a handwritten seven"
-    assert tokenizer.encode(["a photo"])[0, 2].item() == WordTokenizer.UNK
+    assert tokenizer.encode(["a photo"])[0, 2].item() == WordTokenizer.unk_id
     with pytest.raises(ValueError, match="more than length"):
         tokenizer.encode(["a b c d"], length=3)
     with pytest.raises(ValueError, match="list of strings"):
@@ -112,7 +113,7 @@ def test_clip_model():
 @pytest.mark.slow
 def test_clip_learns_zero_shot_digits():
     import utils
-    from utils.vision import load_digit_images
+    from utils.data.digits import load_digit_images
 
     train_x, train_y, test_x, test_y = load_digit_images()
     tokenizer = WordTokenizer([t.format(n) for t in CAPTION_TEMPLATES for n in DIGIT_NAMES])

@@ -1,4 +1,4 @@
-"""A Vision Transformer (Dosovitskiy et al., 2020) in miniature: an image read as a sequence of patches.
+"""ViT, the Vision Transformer (Dosovitskiy et al., 2020): an image read as a sequence of patches.
 
 An image is cut into a grid of non-overlapping p x p patches; each patch is flattened into one
 vector and projected to d_model, like a word embedding. A learned [CLS] vector is put in front,
@@ -7,51 +7,12 @@ text. The classifier reads the [CLS] position at the end, exactly like BERT's se
 
 Images are (B, C, H, W), batch-first, channels first, as in torchvision.
 """
-from contextlib import contextmanager
-
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
+from .attention import capture_attention
 from .layers import Encoder
-
-
-def load_digit_images(test_size=0.25, seed=0):
-    """scikit-learn's handwritten digits (1797 images, 8x8, shipped with the package: no download),
-    split with the same class balance in both parts.
-
-    -> train_images (N, 1, 8, 8) float32 in [0, 1], train_labels (N,) long, test_images, test_labels.
-    """
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    digits = load_digits()
-    images = torch.tensor(digits.images, dtype=torch.float32)[:, None] / 16.0  # pixel values are 0..16
-    labels = torch.tensor(digits.target, dtype=torch.long)
-    train, test = train_test_split(torch.arange(len(labels)).numpy(), test_size=test_size, random_state=seed,
-                                   stratify=digits.target)
-    return images[train], labels[train], images[test], labels[test]
-
-
-def random_shift(images, max_shift=1, p=0.5, generator=None):
-    """Data augmentation: move each image by up to max_shift pixels in each direction, with
-    probability p (else keep it), filling with zeros. (B, C, H, W) -> (B, C, H, W).
-
-    A handwritten digit drawn one pixel to the left is the same digit; on 8x8 images that is a big
-    change, and seeing it teaches the model what does not matter.
-    """
-    if images.dim() != 4:
-        raise ValueError(f"random_shift expects images of shape (B, C, H, W), got {tuple(images.shape)}")
-    B, C, H, W = images.shape
-    m = max_shift
-    shifts = torch.randint(-m, m + 1, (2, B), generator=generator)  # (dy, dx) per image
-    shifts = shifts * (torch.rand(B, generator=generator) < p)  # the unlucky ones stay put
-    padded = F.pad(images, (m, m, m, m))  # (B, C, H + 2m, W + 2m)
-    rows = (m - shifts[0])[:, None] + torch.arange(H)  # (B, H): output row r reads padded row r + m - dy
-    cols = (m - shifts[1])[:, None] + torch.arange(W)  # (B, W)
-    batch = torch.arange(B)[:, None, None, None]
-    channel = torch.arange(C)[None, :, None, None]
-    return padded[batch, channel, rows[:, None, :, None], cols[:, None, None, :]]
+from .runtime import eval_mode
 
 
 def _check_images(images, patch_size, where):
@@ -143,28 +104,6 @@ class PatchEmbedding(nn.Module):
         return add_cls_and_positions(tokens, self.cls_token, self.positions)  # (B, N + 1, d_model)
 
 
-@contextmanager
-def capture_attention(layers, which="self_attn"):
-    """Within the block, every forward pass through `layers` (e.g. encoder.layers) appends each
-    layer's attention weights (B, heads, Lq, Lk) to the list it yields; the outputs do not change.
-
-    which names the attention module inside each layer: "self_attn", or "cross_attn" in a DecoderLayer.
-    """
-    captured = []
-
-    def hook(module, args, kwargs, output):
-        # Recompute this attention with need_weights=True; .forward skips hooks, so no recursion.
-        _, weights = module.forward(*args, **{**kwargs, "need_weights": True})
-        captured.append(weights.detach())
-
-    handles = [getattr(layer, which).register_forward_hook(hook, with_kwargs=True) for layer in layers]
-    try:
-        yield captured
-    finally:
-        for handle in handles:
-            handle.remove()
-
-
 class ViT(nn.Module):
     """Patch embedding -> pre-norm utils.Encoder -> a linear head on the [CLS] position.
 
@@ -203,13 +142,8 @@ class ViT(nn.Module):
 
         images (B, C, H, W) -> (B, grid, grid); each map sums to 1 minus the weight [CLS] gives itself.
         """
-        was_training = self.training
-        self.eval()
-        try:
-            with capture_attention(self.encoder.layers) as weights:
-                self(images)
-        finally:
-            self.train(was_training)
+        with eval_mode(self), capture_attention(self.encoder.layers) as weights:
+            self(images)
         cls_row = weights[layer][:, :, 0, 1:].mean(dim=1)  # (B, N): query [CLS], keys = the patches
         g = self.embed.grid
         return cls_row.reshape(-1, g, g)

@@ -7,9 +7,10 @@ import pytest
 import torch
 from transformers.audio_utils import mel_filter_bank, spectrogram, window_function
 
-from utils.audio import (DTMF_HIGH, DTMF_LOW, AudioEncoder, CharVocab, LogMelSpectrogram, SpeechToText,
-                         character_error_rate, edit_distance, frame_signal, log_mel_spectrogram, make_digit_clips,
-                         mel_filterbank, power_spectrogram, synthesize_digits, transcript_loss)
+from utils.data.speech import DTMF_HIGH, DTMF_LOW, make_digit_clips, synthesize_digits
+from utils.spectrogram import frame_signal, log_mel_spectrogram, LogMelSpectrogram, mel_filterbank, power_spectrogram
+from utils.tokenization import CharVocab
+from utils.whisper import AudioEncoder, SpeechToText, character_error_rate, edit_distance, transcript_loss
 
 
 # --- framing and the spectrogram ---------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""CLIP (Radford et al., 2021) in miniature: an image encoder and a text encoder trained to agree.
+"""CLIP (Radford et al., 2021): an image encoder and a text encoder trained to agree, and zero-shot prediction.
 
 A batch holds B images and their B captions. Both encoders map into one shared space, where the
 cosine similarity of image i and caption j fills a (B, B) table. Training pulls the diagonal (the
@@ -14,12 +14,9 @@ import torch.nn.functional as F
 
 from .attention import causal_mask, padding_mask
 from .layers import Encoder
-from .vision import ViT
+from .tokenization import WordTokenizer
+from .vit import ViT
 
-DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-# How the training captions are phrased. Zero-shot prompts may use another phrasing (see the lesson).
-CAPTION_TEMPLATES = ("a handwritten {}", "the digit {}", "{} written by hand", "a scanned {}",
-                     "a small drawing of the number {}", "the number {} in ink")
 
 
 def _check_pairs(image_emb, text_emb, where):
@@ -62,45 +59,6 @@ def zero_shot_predict(image_emb, prompt_emb):
     return similarity(image_emb, prompt_emb).argmax(dim=-1)
 
 
-def caption_digits(labels, generator=None, templates=CAPTION_TEMPLATES):
-    """One caption per label, in a randomly chosen phrasing: tensor([7, 0]) -> ["a scanned seven", ...]."""
-    labels = torch.as_tensor(labels).reshape(-1)
-    if labels.numel() and (labels.min() < 0 or labels.max() > 9):
-        raise ValueError(f"digit labels must lie in 0..9, got values from {labels.min()} to {labels.max()}")
-    picks = torch.randint(0, len(templates), (labels.numel(),), generator=generator)
-    return [templates[t].format(DIGIT_NAMES[d]) for t, d in zip(picks.tolist(), labels.tolist())]
-
-
-class WordTokenizer:
-    """Lower-case words -> ids, with <pad> = 0, <cls> = 1 (put in front of every text), <unk> = 2."""
-
-    PAD, CLS, UNK = 0, 1, 2
-
-    def __init__(self, texts):
-        words = sorted({word for text in texts for word in text.lower().split()})
-        self.itos = ["<pad>", "<cls>", "<unk>"] + words
-        self.stoi = {word: i for i, word in enumerate(self.itos)}
-
-    def __len__(self):
-        return len(self.itos)
-
-    def encode(self, texts, length=None):
-        """A list of B strings -> (B, L) long ids: <cls>, the words, then <pad> up to L
-        (by default the longest text). A word never seen when the tokenizer was built becomes <unk>."""
-        if isinstance(texts, str):
-            raise ValueError("encode expects a list of strings, got one string; wrap it in a list")
-        rows = [[self.CLS] + [self.stoi.get(w, self.UNK) for w in text.lower().split()] for text in texts]
-        longest = max((len(r) for r in rows), default=1)
-        length = longest if length is None else length
-        if longest > length:
-            raise ValueError(f"a text has {longest - 1} words, more than length - 1 = {length - 1}")
-        return torch.tensor([r + [self.PAD] * (length - len(r)) for r in rows], dtype=torch.long)
-
-    def decode(self, ids):
-        """(L,) ids -> the words, without <cls> and <pad>."""
-        return " ".join(self.itos[i] for i in ids.tolist() if i not in (self.PAD, self.CLS))
-
-
 class TextEncoder(nn.Module):
     """Word embeddings + learned positions -> pre-norm utils.Encoder (padding masked) -> the output
     at <cls>, projected: tokens (B, L) -> (B, embed_dim).
@@ -111,7 +69,7 @@ class TextEncoder(nn.Module):
     """
 
     def __init__(self, vocab_size, embed_dim, d_model=64, num_heads=4, num_layers=2, d_ff=128,
-                 max_len=16, dropout=0.0, pad_id=WordTokenizer.PAD, activation="gelu", layer_norm_eps=1e-5,
+                 max_len=16, dropout=0.0, pad_id=WordTokenizer.pad_id, activation="gelu", layer_norm_eps=1e-5,
                  causal=False, pool="first", proj_bias=True):
         super().__init__()
         if pool not in ("first", "last"):
@@ -129,10 +87,8 @@ class TextEncoder(nn.Module):
         if tokens.dim() != 2 or tokens.size(1) > self.max_len:
             raise ValueError(f"TextEncoder expects token ids (B, L) with L <= {self.max_len}, "
                              f"got {tuple(tokens.shape)}")
-        if attention_mask is None:
-            mask = padding_mask(tokens, self.pad_id)  # (B, 1, 1, L)
-        else:
-            mask = attention_mask.bool()[:, None, None, :]
+        # (B, 1, 1, L); without an attention_mask, every token that is not pad_id is real
+        mask = padding_mask(tokens, self.pad_id) if attention_mask is None else padding_mask(attention_mask)
         if self.causal:
             mask = mask & causal_mask(tokens.size(1), tokens.device)  # (B, 1, L, L)
         x = self.embed(tokens) + self.positions[: tokens.size(1)]  # (B, L, d_model)
