@@ -56,3 +56,39 @@ __all__ = [
 ]
 
 from . import checks  # noqa: E402  (the exercises' checks: utils.checks.check("test_...", globals()))
+
+# --- added by models ---
+# Every name lessons 01-04, 07 and 08 use, so that they read `utils.<name>` only.
+from .training import tqdm  # noqa: E402  (01: the progress bar train uses)
+from .recurrent import input_gradient_norms, make_recall_batch, rnn_unroll  # noqa: E402  (01)
+from .data.french import encode_pairs, grammar_size  # noqa: E402  (04)
+from .attention import LayerKVCache, capture_attention  # noqa: E402  (05, 07)
+from .data.digits import (CAPTION_TEMPLATES, DIGIT_NAMES, caption_digits, load_digit_images,  # noqa: E402  (07)
+                          random_shift)
+from .data.speech import DTMF_HIGH, DTMF_LOW, SAMPLE_RATE, make_digit_clips, synthesize_digits  # noqa: E402  (07)
+from .spectrogram import mel_filterbank, power_spectrogram  # noqa: E402  (07)
+from .tokenization import CharVocab, WordTokenizer  # noqa: E402  (07)
+from .whisper import transcript_loss  # noqa: E402  (07)
+from .bpe import chunks  # noqa: E402  (08)
+from .modern_lm import held_out_loss, modern_gpt_data  # noqa: E402  (08)
+from .text import lm_batches, lm_loss, unigram_cross_entropy  # noqa: E402  (05, 08)
+
+# Plots and widgets pull in matplotlib and ipywidgets (~0.75 s): loaded on first use only.
+_LAZY = {"plot_attention": "plots", "plot_attention_heads": "plots", "plot_losses": "plots",
+         "interactive_figure": "widgets"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ += [
+    "tqdm", "input_gradient_norms", "make_recall_batch", "rnn_unroll", "encode_pairs", "grammar_size",
+    "LayerKVCache", "capture_attention", "CAPTION_TEMPLATES", "DIGIT_NAMES", "caption_digits", "load_digit_images",
+    "random_shift", "DTMF_HIGH", "DTMF_LOW", "SAMPLE_RATE", "make_digit_clips", "synthesize_digits",
+    "mel_filterbank", "power_spectrogram", "CharVocab", "WordTokenizer", "transcript_loss", "chunks",
+    "held_out_loss", "modern_gpt_data", "lm_batches", "lm_loss", "unigram_cross_entropy", *_LAZY,
+]
