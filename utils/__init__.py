@@ -21,7 +21,8 @@ from .modern import (GroupedQueryAttention, ModernBlock, ModernGPT, RMSNorm, Swi
                      kv_cache_bytes_per_token)
 from .modern_lm import load_modern_gpt
 from .attention import KVCache
-from .bert import MaskedLM, load_minilm
+from .bert import MaskedLM
+from .checkpoints.bert import load_minilm
 from .gpt import GPT
 from .sampling import next_token_probs, top_p_filter
 from .transformer import TokenEmbedding, Transformer

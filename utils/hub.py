@@ -70,7 +70,7 @@ TRANSLATOR = dict(seed=0, steps=300, n_train=10_000, n_test=500, batch_size=64, 
 def train_sentiment_head(settings=SENTIMENT, progress=False, device=None):
     """Embed the generated reviews with MiniLM (frozen), fit a linear head on the training split by
     full-batch AdamW on the cross-entropy, and measure its accuracy on the held-out split."""
-    from .bert import load_minilm
+    from .checkpoints.bert import load_minilm
     from .reviews import LABELS, make_reviews
 
     train_reviews, test_reviews = make_reviews(settings["n_train"], settings["n_test"], settings["seed"])
@@ -152,7 +152,7 @@ _MINILM = {}  # device -> (model, tokenizer): pipelines share one frozen copy pe
 def shared_minilm(device):
     """utils.load_minilm(device), loaded once per device: several pipelines built on MiniLM (and a
     notebook that rebuilds them) then cost one load. The model is frozen and in eval mode."""
-    from .bert import load_minilm
+    from .checkpoints.bert import load_minilm
 
     key = str(torch.device(device))
     if key not in _MINILM:

@@ -7,7 +7,7 @@ its models) turns inputs into tensors.
 """
 from .. import pipelines as P
 from ..decoding import beam_search
-from ..bert import load_bert
+from .bert import load_bert
 from ..runtime import check_int
 from .bert import load_bert_classifier
 from .clip import load_clip
