@@ -8,18 +8,22 @@ translator these rows pick out the word being translated: the row of "dog" peaks
 The model's forward pass does not return attention weights, so they are caught on the way by
 forward hooks (utils.attention.capture_attention); the model itself is not changed.
 """
+from typing import Iterable, Optional, Sequence, Union
+
 import torch
+import torch.nn as nn
 
 from .attention import capture_attention
 from .runtime import eval_mode
-from .data.french import tokenize
+from .data.french import Vocab, tokenize
 from .decoding import translate
 
 ATTENTIONS = ("cross_attn", "self_attn")
 
 
 @torch.no_grad()
-def decoder_attention_weights(model, src, tgt_in, which="cross_attn"):
+def decoder_attention_weights(model: nn.Module, src: torch.Tensor, tgt_in: torch.Tensor,
+                              which: str = "cross_attn") -> torch.Tensor:
     """Attention weights of every decoder layer when the model reads src and tgt_in (teacher forcing).
 
     src (B, Ls), tgt_in (B, Lt) token ids, tgt_in starting with BOS.
@@ -41,7 +45,7 @@ def decoder_attention_weights(model, src, tgt_in, which="cross_attn"):
     return torch.stack(captured)
 
 
-def cross_attention_weights(model, src, tgt_in):
+def cross_attention_weights(model: nn.Module, src: torch.Tensor, tgt_in: torch.Tensor) -> torch.Tensor:
     """decoder_attention_weights(model, src, tgt_in, "cross_attn"): (num_layers, B, H, Lt, Ls)."""
     return decoder_attention_weights(model, src, tgt_in, "cross_attn")
 
@@ -54,7 +58,8 @@ def _layer_indices(layers, num_layers):
 
 
 @torch.no_grad()
-def alignment(model, french, src_vocab, tgt_vocab, english=None, layers=-1, method="greedy"):
+def alignment(model: nn.Module, french: str, src_vocab: Vocab, tgt_vocab: Vocab, english: Optional[str] = None,
+              layers: Union[int, Iterable[int]] = -1, method: str = "greedy") -> tuple:
     """The cross-attention alignment of one sentence pair -> (weights (Le + 1, Lf), english words, french words).
 
     english  the target sentence; None translates `french` with the model first (greedy or beam).
@@ -79,7 +84,7 @@ def alignment(model, french, src_vocab, tgt_vocab, english=None, layers=-1, meth
     return table, english_words, french_words
 
 
-def aligned_words(weights, english_words, french_words):
+def aligned_words(weights: torch.Tensor, english_words: Sequence[str], french_words: Sequence[str]) -> list:
     """For each English word, the French word its row attends to most: [(english, french), ...]."""
     if tuple(weights.shape) != (len(english_words), len(french_words)):
         raise ValueError(f"weights must be ({len(english_words)}, {len(french_words)}) for these words, "
@@ -88,7 +93,8 @@ def aligned_words(weights, english_words, french_words):
 
 
 @torch.no_grad()
-def alignment_accuracy(model, pairs, src_vocab, tgt_vocab, lexicon, layers=-1, batch_size=256):
+def alignment_accuracy(model: nn.Module, pairs: Sequence, src_vocab: Vocab, tgt_vocab: Vocab, lexicon: dict,
+                       layers: Union[int, Iterable[int]] = -1, batch_size: int = 256) -> float:
     """Fraction of English words (of the reference translations) whose strongest cross-attention
     falls on a French word that translates them.
 

@@ -6,7 +6,7 @@ to a key. A query whose mask row is all False gets zero weights and a zero outpu
 """
 import math
 from contextlib import contextmanager
-from typing import Iterator, Optional
+from typing import Iterable, Iterator, Optional, Union
 
 import torch
 import torch.nn as nn
@@ -33,7 +33,8 @@ def _check_mask(mask, target_shape, where):
         )
 
 
-def scaled_dot_product_attention(query, key, value, mask=None, dropout_p=0.0):
+def scaled_dot_product_attention(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+                                 mask: Optional[torch.Tensor] = None, dropout_p: float = 0.0) -> tuple:
     """softmax(Q K^T / sqrt(d_k)) V, returning the output and the attention weights.
 
     query (..., Lq, d_k), key (..., Lk, d_k), value (..., Lk, d_v)
@@ -70,7 +71,7 @@ def scaled_dot_product_attention(query, key, value, mask=None, dropout_p=0.0):
     return attended @ value, weights
 
 
-def causal_mask(size: int, device=None, past: int = 0) -> torch.Tensor:
+def causal_mask(size: int, device: Optional[Union[str, torch.device]] = None, past: int = 0) -> torch.Tensor:
     """(size, past + size) bool mask, True on and below the diagonal: position i sees 0..i.
 
     past > 0: the size queries are the last ones of past + size positions (the earlier keys come
@@ -164,7 +165,7 @@ def causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, dropout_
 class MultiHeadAttention(nn.Module):
     """Project to num_heads smaller spaces, attend in each, concatenate, project back."""
 
-    def __init__(self, d_model, num_heads, dropout=0.0, bias=True):
+    def __init__(self, d_model: int, num_heads: int, dropout: float = 0.0, bias: bool = True):
         super().__init__()
         if d_model % num_heads != 0:
             raise ValueError(
@@ -180,12 +181,12 @@ class MultiHeadAttention(nn.Module):
         self.v_proj = nn.Linear(d_model, d_model, bias=bias)
         self.out_proj = nn.Linear(d_model, d_model, bias=bias)
 
-    def split_heads(self, x):
+    def split_heads(self, x: torch.Tensor) -> torch.Tensor:
         """(B, L, d_model) -> (B, num_heads, L, head_dim)"""
         B, L, _ = x.shape
         return x.view(B, L, self.num_heads, self.head_dim).transpose(1, 2)
 
-    def merge_heads(self, x):
+    def merge_heads(self, x: torch.Tensor) -> torch.Tensor:
         """(B, num_heads, L, head_dim) -> (B, L, d_model)"""
         B, _, L, _ = x.shape
         return x.transpose(1, 2).reshape(B, L, self.d_model)
@@ -206,7 +207,7 @@ class MultiHeadAttention(nn.Module):
 
     def forward(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
                 mask: Optional[torch.Tensor] = None, need_weights: bool = False,
-                cache: Optional[LayerKVCache] = None, causal: bool = False):
+                cache: Optional[LayerKVCache] = None, causal: bool = False) -> torch.Tensor:
         """query (B, Lq, d_model), key/value (B, Lk, d_model), mask bool broadcastable to
         (B, num_heads, Lq, Lk), True = may attend.
         causal: each query sees only the keys up to its own position (queries are the last Lq
@@ -248,7 +249,7 @@ class MultiHeadAttention(nn.Module):
 
 
 @contextmanager
-def capture_attention(layers, which: str = "self_attn") -> Iterator[list]:
+def capture_attention(layers: Union[int, Iterable[int]], which: str = "self_attn") -> Iterator[list]:
     """Within the block, every forward pass through `layers` (e.g. encoder.layers) appends each
     layer's attention weights (B, heads, Lq, Lk) to the list it yields; the outputs do not change.
 

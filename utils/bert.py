@@ -13,6 +13,8 @@ result against ``transformers`` and ``sentence-transformers``.
     vectors = model.encode(["A cat sits.", "A dog runs."])   # (2, 384), unit length
     tokens, attn = model.attention_maps("The cat sat.")      # attn (6, 12, L, L)
 """
+from typing import Optional, Sequence, Union
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -31,7 +33,8 @@ class MaskedLM(nn.Module):
     the only difference that matters is the mask, and so what each position may read.
     """
 
-    def __init__(self, vocab_size, block_size, d_model, num_heads, num_layers, d_ff, dropout=0.0):
+    def __init__(self, vocab_size: int, block_size: int, d_model: int, num_heads: int, num_layers: int, d_ff: int,
+                 dropout: float = 0.0):
         super().__init__()
         _check_sizes(vocab_size=vocab_size, block_size=block_size, d_model=d_model, num_heads=num_heads,
                      num_layers=num_layers, d_ff=d_ff)
@@ -42,7 +45,7 @@ class MaskedLM(nn.Module):
         _init_language_model(self, num_layers)
         self.lm_head.weight = self.embed.token.weight
 
-    def hidden(self, idx, attention_mask=None):
+    def hidden(self, idx: torch.Tensor, attention_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         """idx (B, T) -> contextual vectors (B, T, d_model). attention_mask (B, T): 1/True for real
         tokens, 0/False for padding that no token should read."""
         mask = None
@@ -53,7 +56,7 @@ class MaskedLM(nn.Module):
             mask = padding_mask(attention_mask)  # (B, 1, 1, T): every query, real keys only
         return self.encoder(self.embed(idx), mask)
 
-    def forward(self, idx, attention_mask=None):
+    def forward(self, idx: torch.Tensor, attention_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         return self.lm_head(self.hidden(idx, attention_mask))  # (B, T, vocab_size)
 
 
@@ -66,14 +69,15 @@ class BertEmbeddings(nn.Module):
     num_segments=0 leaves the segment embedding out, as DistilBERT does.
     """
 
-    def __init__(self, vocab_size, d_model, max_len, num_segments, layer_norm_eps):
+    def __init__(self, vocab_size: int, d_model: int, max_len: int, num_segments: int,
+                 layer_norm_eps: float):
         super().__init__()
         self.token = nn.Embedding(vocab_size, d_model)
         self.position = nn.Embedding(max_len, d_model)
         self.segment = nn.Embedding(num_segments, d_model) if num_segments else None
         self.norm = nn.LayerNorm(d_model, eps=layer_norm_eps)
 
-    def forward(self, input_ids, token_type_ids=None):
+    def forward(self, input_ids: torch.Tensor, token_type_ids: Optional[torch.Tensor] = None) -> torch.Tensor:
         B, L = input_ids.shape
         if L > self.position.num_embeddings:
             raise ValueError(
@@ -96,8 +100,10 @@ class BertEncoder(nn.Module):
     Inference only: there is no dropout (the layers are built with dropout=0.0).
     """
 
-    def __init__(self, vocab_size=30522, d_model=384, num_heads=12, num_layers=6, d_ff=1536,
-                 max_len=512, num_segments=2, layer_norm_eps=1e-12, tokenizer=None):
+    def __init__(self, vocab_size: int = 30522, d_model: int = 384, num_heads: int = 12, num_layers: int = 6,
+                 d_ff: int = 1536,
+                 max_len: int = 512, num_segments: int = 2, layer_norm_eps: float = 1e-12,
+                 tokenizer: Optional[object] = None):
         super().__init__()
         self.embeddings = BertEmbeddings(vocab_size, d_model, max_len, num_segments, layer_norm_eps)
         # BERT is post-norm (x = norm(x + sublayer(x))) with exact-erf GELU and LayerNorm eps 1e-12.
@@ -109,10 +115,11 @@ class BertEncoder(nn.Module):
         self.tokenizer = tokenizer  # a tokenizers.Tokenizer (not a module, so .to() leaves it alone)
 
     @property
-    def device(self):
+    def device(self) -> torch.device:
         return self.embeddings.token.weight.device
 
-    def forward(self, input_ids, attention_mask=None, token_type_ids=None, need_weights=False):
+    def forward(self, input_ids: torch.Tensor, attention_mask: Optional[torch.Tensor] = None,
+                token_type_ids: Optional[torch.Tensor] = None, need_weights: bool = False) -> torch.Tensor:
         """input_ids (B, L) ints; attention_mask (B, L), 1/True for real tokens, 0/False for padding.
         Returns the last hidden states (B, L, d_model), plus, if need_weights, the attention
         weights of every layer stacked to (num_layers, B, num_heads, L, L)."""
@@ -134,7 +141,7 @@ class BertEncoder(nn.Module):
                 x = layer(x, mask)
         return (x, torch.stack(weights)) if need_weights else x  # weights (num_layers, B, H, L, L)
 
-    def tokenize(self, sentences):
+    def tokenize(self, sentences: Union[str, Sequence]) -> dict:
         """A str or a list of str -> dict of (B, L) long tensors on the model's device:
         input_ids, attention_mask (1 = real token, 0 = padding), token_type_ids (0 for a single
         sentence; an item may also be a (first, second) pair of str, whose second part gets 1).
@@ -166,7 +173,7 @@ class BertEncoder(nn.Module):
         }
 
     @torch.inference_mode()
-    def encode(self, sentences, batch_size=32):
+    def encode(self, sentences: Union[str, Sequence], batch_size: int = 32) -> torch.Tensor:
         """A str or a list of n str -> (n, d_model) float tensor on the CPU, one unit vector per sentence:
         the mean of its real tokens' last hidden states (padding excluded), L2-normalised,
         so that the dot product of two rows is their cosine similarity."""
@@ -185,7 +192,7 @@ class BertEncoder(nn.Module):
         return torch.cat(vectors)
 
     @torch.inference_mode()
-    def attention_maps(self, sentence):
+    def attention_maps(self, sentence: str) -> tuple:
         """One sentence -> (tokens, attn): its wordpieces as strings, [CLS] first and [SEP] last,
         and a CPU tensor (num_layers, num_heads, L, L) whose row i says where token i looks."""
         if not isinstance(sentence, str):
@@ -196,7 +203,7 @@ class BertEncoder(nn.Module):
         return tokens, weights[:, 0].cpu()
 
 
-def mean_pool(hidden, attention_mask):
+def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
     """hidden (B, L, d), attention_mask (B, L) 1/0 -> (B, d): the mean of each row's real tokens.
 
     Padding must not count: a short sentence padded to the batch's longest would otherwise be
@@ -214,19 +221,19 @@ class SentenceClassifier(nn.Module):
     so the head sees exactly the vectors it was trained on. id2label maps a class id to its name.
     """
 
-    def __init__(self, encoder, labels):
+    def __init__(self, encoder: nn.Module, labels: Sequence):
         super().__init__()
         self.encoder = encoder
         self.labels = list(labels)
         self.head = nn.Linear(encoder.embeddings.token.embedding_dim, len(self.labels))
 
     @property
-    def id2label(self):
+    def id2label(self) -> dict:
         return dict(enumerate(self.labels))
 
-    def embed(self, input_ids, attention_mask):
+    def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         hidden = self.encoder(input_ids, attention_mask)  # (B, L, d)
         return F.normalize(mean_pool(hidden, attention_mask), dim=-1)  # (B, d), unit length
 
-    def forward(self, input_ids, attention_mask):
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         return self.head(self.embed(input_ids, attention_mask))  # (B, num_labels)

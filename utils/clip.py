@@ -6,6 +6,8 @@ true pairs) up and every other cell down, reading the table both by rows (which 
 image?) and by columns (which image fits this caption?). No class labels are needed: afterwards an
 image is classified "zero-shot" by writing one caption per class and picking the closest.
 """
+from typing import Optional, Union
+
 import math
 
 import torch
@@ -28,13 +30,13 @@ def _check_pairs(image_emb, text_emb, where):
                          f"{tuple(image_emb.shape)} and {tuple(text_emb.shape)}")
 
 
-def similarity(image_emb, text_emb):
+def similarity(image_emb: torch.Tensor, text_emb: torch.Tensor) -> torch.Tensor:
     """Cosine similarity of every image with every text: (B, d), (K, d) -> (B, K), values in [-1, 1]."""
     _check_pairs(image_emb, text_emb, "similarity")
     return F.normalize(image_emb, dim=-1) @ F.normalize(text_emb, dim=-1).T
 
 
-def clip_loss(image_emb, text_emb, temperature=0.07):
+def clip_loss(image_emb: torch.Tensor, text_emb: torch.Tensor, temperature: float = 0.07) -> torch.Tensor:
     """The symmetric contrastive (InfoNCE) loss of B matching (image, text) pairs.
 
     image_emb (B, d), text_emb (B, d): row i of each describes the same pair; they need not be
@@ -51,7 +53,7 @@ def clip_loss(image_emb, text_emb, temperature=0.07):
     return 0.5 * (F.cross_entropy(logits, targets) + F.cross_entropy(logits.T, targets))
 
 
-def zero_shot_predict(image_emb, prompt_emb):
+def zero_shot_predict(image_emb: torch.Tensor, prompt_emb: torch.Tensor) -> torch.Tensor:
     """The index of the closest prompt (by cosine similarity) for every image.
 
     image_emb (B, d), prompt_emb (K, d): one embedded caption per class -> (B,) long in 0..K-1.
@@ -68,9 +70,11 @@ class TextEncoder(nn.Module):
     activation, layer_norm_eps and proj_bias=False.
     """
 
-    def __init__(self, vocab_size, embed_dim, d_model=64, num_heads=4, num_layers=2, d_ff=128,
-                 max_len=16, dropout=0.0, pad_id=WordTokenizer.pad_id, activation="gelu", layer_norm_eps=1e-5,
-                 causal=False, pool="first", proj_bias=True):
+    def __init__(self, vocab_size: int, embed_dim: int, d_model: int = 64, num_heads: int = 4,
+                 num_layers: int = 2, d_ff: int = 128,
+                 max_len: int = 16, dropout: float = 0.0, pad_id: int = WordTokenizer.pad_id,
+                 activation: str = "gelu", layer_norm_eps: float = 1e-5,
+                 causal: bool = False, pool: str = "first", proj_bias: bool = True):
         super().__init__()
         if pool not in ("first", "last"):
             raise ValueError(f"pool must be 'first' or 'last', got {pool!r}")
@@ -81,7 +85,7 @@ class TextEncoder(nn.Module):
                                activation=activation, layer_norm_eps=layer_norm_eps)
         self.proj = nn.Linear(d_model, embed_dim, bias=proj_bias)
 
-    def forward(self, tokens, attention_mask=None):
+    def forward(self, tokens: torch.Tensor, attention_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         """tokens (B, L); attention_mask (B, L), 1 for real tokens and 0 for padding (default: the
         tokens that are not pad_id; pass it when the pad id is also a real token, as in CLIP)."""
         if tokens.dim() != 2 or tokens.size(1) > self.max_len:
@@ -107,9 +111,11 @@ class CLIP(nn.Module):
     forward(images, tokens) -> (B, K) logits = cosine similarities / temperature
     """
 
-    def __init__(self, vocab_size, image_size=8, patch_size=2, in_channels=1, embed_dim=32, d_model=64,
-                 num_heads=4, num_layers=2, d_ff=128, max_text_len=16, dropout=0.0, temperature=0.07,
-                 image_encoder=None, text_encoder=None):
+    def __init__(self, vocab_size: int, image_size: Union[int, tuple] = 8, patch_size: int = 2,
+                 in_channels: int = 1, embed_dim: int = 32, d_model: int = 64,
+                 num_heads: int = 4, num_layers: int = 2, d_ff: int = 128, max_text_len: int = 16,
+                 dropout: float = 0.0, temperature: float = 0.07,
+                 image_encoder: Optional[nn.Module] = None, text_encoder: Optional[nn.Module] = None):
         """image_encoder / text_encoder: towers built elsewhere (a ViT, a TextEncoder, both ending in
         embed_dim), e.g. of different widths as in OpenAI's CLIP; by default both are built here."""
         super().__init__()
@@ -124,18 +130,19 @@ class CLIP(nn.Module):
         self.log_temperature = nn.Parameter(torch.tensor(math.log(temperature)))
 
     @property
-    def temperature(self):
+    def temperature(self) -> torch.Tensor:
         return self.log_temperature.exp().clamp(min=0.01)  # a floor, like CLIP's cap of 100 on 1/T
 
-    def encode_image(self, images):
+    def encode_image(self, images: torch.Tensor) -> torch.Tensor:
         return F.normalize(self.image_encoder(images), dim=-1)
 
-    def encode_text(self, tokens, attention_mask=None):
+    def encode_text(self, tokens: torch.Tensor, attention_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         return F.normalize(self.text_encoder(tokens, attention_mask), dim=-1)
 
-    def forward(self, images, tokens, attention_mask=None):
+    def forward(self, images: torch.Tensor, tokens: torch.Tensor,
+                attention_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         return self.encode_image(images) @ self.encode_text(tokens, attention_mask).T / self.temperature
 
-    def loss(self, images, tokens):
+    def loss(self, images: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
         """clip_loss of B images and their B captions, at the model's current temperature."""
         return clip_loss(self.encode_image(images), self.encode_text(tokens), self.temperature)

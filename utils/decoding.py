@@ -5,11 +5,17 @@ Beam search keeps the `beam_size` most likely partial sentences instead, and at 
 the best finished one, so an early word that looked second-best can still win.
 Token sequences have the layout of greedy_decode: (B, L) starting with BOS, padding after EOS.
 """
-from typing import Callable, Iterable
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, Iterable, Optional, Union
 
 import torch
+import torch.nn as nn
 
 from .runtime import check_int, eval_mode
+
+if TYPE_CHECKING:
+    from .data import Vocab
 
 
 def greedy_search(next_logits: Callable[[torch.Tensor], torch.Tensor], prefix: torch.Tensor, eos_id: int,
@@ -38,7 +44,7 @@ def greedy_search(next_logits: Callable[[torch.Tensor], torch.Tensor], prefix: t
     return tokens
 
 
-def sequence_log_prob(model, src, tokens, eos_id):
+def sequence_log_prob(model: nn.Module, src: torch.Tensor, tokens: torch.Tensor, eos_id: int) -> torch.Tensor:
     """log p(tokens | src) under the model: the sum of the log-probabilities of every token after
     BOS, up to and including the first EOS (what follows it is ignored).
 
@@ -63,7 +69,8 @@ def _check_beam_arguments(model, src, bos_id, eos_id, max_len, beam_size):
 
 
 @torch.no_grad()
-def beam_search(model, src, bos_id, eos_id, max_len, beam_size=4, length_penalty=1.0, return_scores=False):
+def beam_search(model: nn.Module, src: torch.Tensor, bos_id: int, eos_id: int, max_len: int, beam_size: int = 4,
+                length_penalty: float = 1.0, return_scores: bool = False) -> Union[torch.Tensor, list, tuple]:
     """The most likely translations that beam search finds, for one sentence or a batch.
 
     src  (Ls,) one sentence -> tokens (L,), or (B, Ls) a batch -> tokens (B, L), each searched
@@ -121,8 +128,9 @@ def beam_search(model, src, bos_id, eos_id, max_len, beam_size=4, length_penalty
 
 
 @torch.no_grad()
-def translate(model, sentence, src_vocab, tgt_vocab, method="greedy", beam_size=4, max_len=None,
-              length_penalty=1.0):
+def translate(model: nn.Module, sentence: str, src_vocab: Vocab, tgt_vocab: Vocab, method: str = "greedy",
+              beam_size: int = 4, max_len: Optional[int] = None,
+              length_penalty: float = 1.0) -> Union[str, list]:
     """French sentence (a string, or a list of them) -> English string (or list), by greedy or beam search.
 
     max_len defaults to twice the longest source sentence plus 5 tokens.

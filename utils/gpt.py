@@ -18,13 +18,13 @@ class TokenPositionEmbedding(nn.Module):
     `start` is the position of the first token: with a KV cache the new token sits after the past.
     """
 
-    def __init__(self, vocab_size, block_size, d_model, dropout=0.0):
+    def __init__(self, vocab_size: int, block_size: int, d_model: int, dropout: float = 0.0):
         super().__init__()
         self.token = nn.Embedding(vocab_size, d_model)
         self.position = nn.Embedding(block_size, d_model)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, idx, start=0):
+    def forward(self, idx: torch.Tensor, start: int = 0) -> torch.Tensor:
         if idx.dim() != 2:
             raise ValueError(f"token ids must have shape (B, T), got {tuple(idx.shape)}")
         if idx.dtype not in (torch.int64, torch.int32):
@@ -100,7 +100,7 @@ class GPT(nn.Module):
         self.lm_head.weight = self.embed.token.weight  # tie after init: the one matrix keeps N(0, 0.02)
 
     @property
-    def vocab_size(self):
+    def vocab_size(self) -> int:
         return self.embed.token.num_embeddings
 
     def hidden(self, idx: torch.Tensor, cache: Optional[KVCache] = None) -> torch.Tensor:
@@ -115,7 +115,8 @@ class GPT(nn.Module):
         return self.lm_head(self.hidden(idx, cache))  # (B, T, vocab_size)
 
     @torch.no_grad()
-    def generate(self, idx: torch.Tensor, max_new_tokens: int, temperature: float = 1.0, top_k: Optional[int] = None,
+    def generate(self, idx: torch.Tensor, max_new_tokens: int, temperature: float = 1.0,
+                 top_k: Optional[int] = None,
                  use_cache: bool = True, generator: Optional[torch.Generator] = None,
                  eos_id: Optional[int] = None) -> torch.Tensor:
         """Extend idx (B, T) by max_new_tokens tokens, one at a time -> (B, T + max_new_tokens).

@@ -27,12 +27,12 @@ class RMSNorm(nn.Module):
     Equal to torch.nn.RMSNorm(d, eps=eps).
     """
 
-    def __init__(self, d, eps=1e-6):
+    def __init__(self, d: int, eps: float = 1e-6):
         super().__init__()
         self.eps = eps
         self.weight = nn.Parameter(torch.ones(d))
 
-    def forward(self, x):  # (..., d) -> (..., d)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (..., d) -> (..., d)
         if x.size(-1) != self.weight.numel():
             raise ValueError(f"RMSNorm expects a last dimension of {self.weight.numel()}, got {tuple(x.shape)}")
         rms = torch.rsqrt(x.pow(2).mean(dim=-1, keepdim=True) + self.eps)  # (..., 1)
@@ -42,17 +42,17 @@ class RMSNorm(nn.Module):
 class SwiGLU(nn.Module):
     """The gated feed-forward of LLaMA/PaLM: w2(silu(w1 x) * w3 x), no biases."""
 
-    def __init__(self, d_model, d_ff):
+    def __init__(self, d_model: int, d_ff: int):
         super().__init__()
         self.w1 = nn.Linear(d_model, d_ff, bias=False)  # gate
         self.w3 = nn.Linear(d_model, d_ff, bias=False)  # up
         self.w2 = nn.Linear(d_ff, d_model, bias=False)  # down
 
-    def forward(self, x):  # (B, L, d_model) -> (B, L, d_model)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, L, d_model) -> (B, L, d_model)
         return self.w2(F.silu(self.w1(x)) * self.w3(x))
 
 
-def rope_angles(positions, head_dim, base=10000.0):
+def rope_angles(positions: torch.Tensor, head_dim: int, base: float = 10000.0) -> tuple:
     """positions (L,) -> (cos, sin), each (L, head_dim // 2): angle p * base**(-2i/head_dim) of pair i."""
     if head_dim % 2:
         raise ValueError(f"RoPE needs an even head_dim (it rotates pairs), got {head_dim}")
@@ -62,7 +62,7 @@ def rope_angles(positions, head_dim, base=10000.0):
     return angles.cos(), angles.sin()
 
 
-def apply_rope(x, positions, base=10000.0):
+def apply_rope(x: torch.Tensor, positions: torch.Tensor, base: float = 10000.0) -> torch.Tensor:
     """Rotate each interleaved pair (x[2i], x[2i+1]) of x (B, H, L, hd) by angle position * theta_i.
 
     positions: (L,) integer positions of x's L tokens. Returns a tensor shaped like x.
@@ -80,7 +80,8 @@ def apply_rope(x, positions, base=10000.0):
     return out.flatten(-2)
 
 
-def kv_cache_bytes_per_token(num_layers, num_kv_heads, head_dim, bytes_per_value=2):
+def kv_cache_bytes_per_token(num_layers: int, num_kv_heads: Optional[int], head_dim: int,
+                             bytes_per_value: int = 2) -> int:
     """Memory one token's keys and values take in the KV cache: 2 * layers * kv heads * head_dim * bytes."""
     return 2 * num_layers * num_kv_heads * head_dim * bytes_per_value
 
@@ -92,7 +93,8 @@ class GroupedQueryAttention(nn.Module):
     The KV cache then holds num_kv_heads heads per layer instead of num_heads.
     """
 
-    def __init__(self, d_model, num_heads, num_kv_heads=None, rope_base=10000.0, bias=False):
+    def __init__(self, d_model: int, num_heads: int, num_kv_heads: Optional[int] = None,
+                 rope_base: float = 10000.0, bias: bool = False):
         super().__init__()
         num_kv_heads = num_heads if num_kv_heads is None else num_kv_heads
         if d_model % num_heads:
@@ -123,7 +125,7 @@ class GroupedQueryAttention(nn.Module):
         return self.out_proj(out.transpose(1, 2).reshape(B, L, -1))
 
 
-def grouped_query_attention(q, k, v, past=0):
+def grouped_query_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, past: int = 0) -> torch.Tensor:
     """Causal attention of q (B, H, L, hd) over k, v (B, Hkv, past + L, hd); query i sits at past + i.
 
     Each group of H // Hkv query heads reads the same key/value head (repeat_interleave), as
@@ -146,8 +148,9 @@ class ModernBlock(nn.Module):
     norm_first=False (post-norm, the 2017 paper): norm(x + f(x)).
     """
 
-    def __init__(self, d_model, num_heads, d_ff, num_kv_heads=None, norm="rms", ffn="swiglu",
-                 norm_first=True, rope_base=10000.0):
+    def __init__(self, d_model: int, num_heads: int, d_ff: int, num_kv_heads: Optional[int] = None,
+                 norm: str = "rms", ffn: str = "swiglu",
+                 norm_first: bool = True, rope_base: float = 10000.0):
         super().__init__()
         make_norm = {"rms": lambda: RMSNorm(d_model), "layer": lambda: nn.LayerNorm(d_model)}
         if norm not in make_norm:
@@ -160,7 +163,7 @@ class ModernBlock(nn.Module):
         self.ffn = SwiGLU(d_model, d_ff) if ffn == "swiglu" else nn.Sequential(
             nn.Linear(d_model, d_ff), nn.GELU(), nn.Linear(d_ff, d_model))
 
-    def forward(self, x, cache=None):  # (B, L, d) -> (B, L, d)
+    def forward(self, x: torch.Tensor, cache: Optional[LayerKVCache] = None) -> torch.Tensor:  # (B, L, d) -> (B, L, d)
         if self.norm_first:
             x = x + self.attn(self.norm1(x), cache)
             return x + self.ffn(self.norm2(x))
@@ -172,8 +175,9 @@ class ModernGPT(nn.Module):
     """A LLaMA-style decoder-only LM: token embedding (no learned positions: RoPE in attention),
     ModernBlocks, a final norm and an LM head tied to the embedding. No biases, no dropout."""
 
-    def __init__(self, vocab_size, block_size, d_model, num_heads, num_layers, d_ff, num_kv_heads=None,
-                 norm="rms", ffn="swiglu", norm_first=True, rope_base=10000.0):
+    def __init__(self, vocab_size: int, block_size: int, d_model: int, num_heads: int, num_layers: int, d_ff: int,
+                 num_kv_heads: Optional[int] = None,
+                 norm: str = "rms", ffn: str = "swiglu", norm_first: bool = True, rope_base: float = 10000.0):
         super().__init__()
         for name, value in dict(vocab_size=vocab_size, block_size=block_size, d_model=d_model,
                                 num_heads=num_heads, num_layers=num_layers, d_ff=d_ff).items():
@@ -196,7 +200,7 @@ class ModernGPT(nn.Module):
                 nn.init.normal_(p, 0.0, 0.02 / math.sqrt(2 * num_layers) if residual else 0.02)
 
     @property
-    def vocab_size(self):
+    def vocab_size(self) -> int:
         return self.tok_emb.num_embeddings
 
     def forward(self, idx: torch.Tensor, cache: Optional[KVCache] = None) -> torch.Tensor:
@@ -212,7 +216,9 @@ class ModernGPT(nn.Module):
         return self.lm_head(self.norm(x))
 
     @torch.no_grad()
-    def generate(self, idx, max_new_tokens, temperature=1.0, top_k=None, top_p=None, generator=None):
+    def generate(self, idx: torch.Tensor, max_new_tokens: int, temperature: float = 1.0,
+                 top_k: Optional[int] = None, top_p: Optional[float] = None,
+                 generator: Optional[torch.Generator] = None) -> torch.Tensor:
         """Append max_new_tokens sampled tokens to idx (B, L) with a KV cache -> (B, L + max_new_tokens)."""
         cache, out, step_in = KVCache(len(self.blocks)), idx, idx[:, -self.block_size:]
         with eval_mode(self):
@@ -229,8 +235,9 @@ class ModernGPT(nn.Module):
         return out
 
 
-def build_gpt(style, vocab_size, block_size, d_model, num_heads, num_layers, d_ff, num_kv_heads=None,
-              dropout=0.0):
+def build_gpt(style: str, vocab_size: int, block_size: int, d_model: int, num_heads: int, num_layers: int,
+              d_ff: int, num_kv_heads: Optional[int] = None,
+              dropout: float = 0.0) -> nn.Module:
     """One set of options, two designs: "2017" -> lesson 05's utils.GPT (learned positions, LayerNorm,
     GELU, biases); "modern" -> ModernGPT (RoPE, RMSNorm, SwiGLU, GQA with num_kv_heads, no biases)."""
     if style == "2017":

@@ -8,7 +8,7 @@ import torch.nn as nn
 LAYOUTS = ("interleaved", "halves")
 
 
-def sinusoidal_positional_encoding(max_len, d_model, layout="interleaved"):
+def sinusoidal_positional_encoding(max_len: int, d_model: int, layout: str = "interleaved") -> torch.Tensor:
     """(max_len, d_model) table: PE[p, 2i] = sin(p / 10000^(2i/d)), PE[p, 2i+1] = cos(same).
 
     layout="halves" puts the same sines in the first half of the columns and the cosines in the
@@ -34,7 +34,7 @@ def sinusoidal_positional_encoding(max_len, d_model, layout="interleaved"):
 class PositionalEncoding(nn.Module):
     """Adds the sinusoidal table to a batch of embeddings: (B, L, d_model) -> (B, L, d_model)."""
 
-    def __init__(self, d_model, max_len=5000, dropout=0.0, layout="interleaved"):
+    def __init__(self, d_model: int, max_len: int = 5000, dropout: float = 0.0, layout: str = "interleaved"):
         super().__init__()
         self.d_model = d_model
         self.max_len = max_len
@@ -43,7 +43,7 @@ class PositionalEncoding(nn.Module):
         # rebuilt from the formula.
         self.register_buffer("pe", sinusoidal_positional_encoding(max_len, d_model, layout), persistent=False)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 3 or x.size(-1) != self.d_model:
             raise ValueError(
                 f"PositionalEncoding expects (B, L, d_model={self.d_model}), got {tuple(x.shape)}"

@@ -4,6 +4,8 @@ Whisper's front end, written with torch only: frame the waveform into overlappin
 every 10 ms), take a windowed FFT of each frame (torch.stft), pool the power into mel bands, take
 the log. The defaults suit the course's 8 kHz telephone audio (utils.data.speech).
 """
+from typing import Optional, Union
+
 import math
 
 import torch
@@ -12,7 +14,7 @@ import torch.nn as nn
 from .data.speech import SAMPLE_RATE
 
 
-def frame_signal(signal, frame_length, hop_length):
+def frame_signal(signal: torch.Tensor, frame_length: int, hop_length: int) -> torch.Tensor:
     """Cut the last axis into overlapping frames: (..., T) -> (..., n_frames, frame_length).
 
     Frame f holds samples f * hop_length ... f * hop_length + frame_length - 1; only whole frames
@@ -25,7 +27,7 @@ def frame_signal(signal, frame_length, hop_length):
     return signal.unfold(-1, frame_length, hop_length)  # a strided view: no copy
 
 
-def power_spectrogram(waveform, n_fft=200, hop_length=80):
+def power_spectrogram(waveform: torch.Tensor, n_fft: int = 200, hop_length: int = 80) -> torch.Tensor:
     """|STFT|^2 with a periodic Hann window and no padding: (..., T) -> (..., n_frames, n_fft // 2 + 1).
 
     The same numbers as frame_signal(waveform, n_fft, hop_length) * window, then rfft, squared
@@ -40,18 +42,19 @@ def power_spectrogram(waveform, n_fft=200, hop_length=80):
     return spec.abs().pow(2).transpose(-1, -2).reshape(*batch_shape, -1, n_fft // 2 + 1)
 
 
-def hz_to_mel(hz):
+def hz_to_mel(hz: Union[float, torch.Tensor]) -> Union[float, torch.Tensor]:
     """The HTK mel scale: equal steps in mel sound like equal steps in pitch. A float or a tensor."""
     log10 = torch.log10 if torch.is_tensor(hz) else math.log10
     return 2595.0 * log10(1.0 + hz / 700.0)
 
 
-def mel_to_hz(mel):
+def mel_to_hz(mel: Union[float, torch.Tensor]) -> Union[float, torch.Tensor]:
     """The inverse of hz_to_mel."""
     return 700.0 * (10.0 ** (mel / 2595.0) - 1.0)
 
 
-def mel_filterbank(n_mels, n_fft, sample_rate=SAMPLE_RATE, f_min=0.0, f_max=None):
+def mel_filterbank(n_mels: int, n_fft: int, sample_rate: int = SAMPLE_RATE, f_min: float = 0.0,
+                   f_max: Optional[float] = None) -> torch.Tensor:
     """(n_fft // 2 + 1, n_mels) triangular filters, centres evenly spaced in mel between f_min and f_max.
 
     Filter m rises linearly from the frequency of mel point m to 1 at mel point m + 1, and falls back
@@ -77,18 +80,19 @@ class LogMelSpectrogram(nn.Module):
     Defaults for 8 kHz audio: a 25 ms window (200 samples) every 10 ms (80 samples), 40 mel bands.
     """
 
-    def __init__(self, sample_rate=SAMPLE_RATE, n_fft=200, hop_length=80, n_mels=40):
+    def __init__(self, sample_rate: int = SAMPLE_RATE, n_fft: int = 200, hop_length: int = 80, n_mels: int = 40):
         super().__init__()
         self.n_fft, self.hop_length, self.n_mels = n_fft, hop_length, n_mels
         self.register_buffer("filters", mel_filterbank(n_mels, n_fft, sample_rate), persistent=False)
 
-    def forward(self, waveform):
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         power = power_spectrogram(waveform, self.n_fft, self.hop_length)  # (..., n_frames, F)
         log_mel = torch.log10(torch.clamp(power @ self.filters.to(power.dtype), min=1e-10))  # (..., n_frames, n_mels)
         loudest = log_mel.amax(dim=(-2, -1), keepdim=True)
         return (torch.maximum(log_mel, loudest - 8.0) + 4.0) / 4.0
 
 
-def log_mel_spectrogram(waveform, sample_rate=SAMPLE_RATE, n_fft=200, hop_length=80, n_mels=40):
+def log_mel_spectrogram(waveform: torch.Tensor, sample_rate: int = SAMPLE_RATE, n_fft: int = 200,
+                        hop_length: int = 80, n_mels: int = 40) -> torch.Tensor:
     """Functional form of LogMelSpectrogram: (..., T) -> (..., n_frames, n_mels)."""
     return LogMelSpectrogram(sample_rate, n_fft, hop_length, n_mels).to(waveform.device)(waveform)

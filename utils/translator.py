@@ -1,5 +1,9 @@
 """The course's French -> English translator: one recipe that trains in well under a minute on a CPU."""
 from dataclasses import dataclass
+from typing import Callable, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
 
 from .data.french import Vocab, make_translation_corpus, seq2seq_loss, translation_batches
 from .decoding import translate
@@ -24,7 +28,8 @@ class Translator:
         return translate(self.model, sentence, self.src_vocab, self.tgt_vocab, method, **kwargs)
 
 
-def exact_match(model, pairs, src_vocab, tgt_vocab, method="greedy", batch_size=256, **kwargs):
+def exact_match(model: nn.Module, pairs: Sequence, src_vocab: Vocab, tgt_vocab: Vocab, method: str = "greedy",
+                batch_size: int = 256, **kwargs) -> float:
     """Fraction of pairs whose whole translation equals the reference English sentence."""
     correct = 0
     for start in range(0, len(pairs), batch_size):
@@ -34,9 +39,11 @@ def exact_match(model, pairs, src_vocab, tgt_vocab, method="greedy", batch_size=
     return correct / len(pairs)
 
 
-def train_translator(seed=0, steps=300, n_train=10_000, n_test=500, batch_size=64, lr=5e-3,
-                     d_model=64, num_heads=4, num_layers=2, d_ff=128, device=None, progress=True,
-                     eval_fn=None, eval_every=None, model_class=Transformer):
+def train_translator(seed: int = 0, steps: int = 300, n_train: int = 10_000, n_test: int = 500, batch_size: int = 64,
+                     lr: float = 5e-3, d_model: int = 64, num_heads: int = 4, num_layers: int = 2, d_ff: int = 128,
+                     device: Optional[Union[str, torch.device]] = None, progress: bool = True,
+                     eval_fn: Optional[Callable[[nn.Module], object]] = None, eval_every: Optional[int] = None,
+                     model_class: type = Transformer) -> Translator:
     """Generate the corpus, build the vocabularies and train a small Transformer on it.
 
     The defaults (2+2 layers, d_model 64, 4 heads, d_ff 128, no dropout; 300 AdamW steps of 64
@@ -59,7 +66,7 @@ def train_translator(seed=0, steps=300, n_train=10_000, n_test=500, batch_size=6
     return Translator(model, src_vocab, tgt_vocab, train_pairs, test_pairs, history)
 
 
-def load_translator(device=None):
+def load_translator(device: Optional[Union[str, torch.device]] = None) -> Translator:
     """A translator trained by train_translator() with its defaults, from the weights that ship with the
     course (utils/assets, made by tools/train_heads.py), so a later lesson need not train it again.
 

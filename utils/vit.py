@@ -7,6 +7,8 @@ text. The classifier reads the [CLS] position at the end, exactly like BERT's se
 
 Images are (B, C, H, W), batch-first, channels first, as in torchvision.
 """
+from typing import Union
+
 import torch
 import torch.nn as nn
 
@@ -27,7 +29,7 @@ def _check_images(images, patch_size, where):
         )
 
 
-def patchify(images, patch_size):
+def patchify(images: torch.Tensor, patch_size: int) -> torch.Tensor:
     """Cut images into non-overlapping square patches, flattened, in reading order.
 
     images (B, C, H, W) -> patches (B, N, C * p * p) with N = (H / p) * (W / p).
@@ -43,7 +45,8 @@ def patchify(images, patch_size):
     return grid.reshape(B, (H // p) * (W // p), C * p * p)
 
 
-def unpatchify(patches, patch_size, image_size, channels=1):
+def unpatchify(patches: torch.Tensor, patch_size: int, image_size: Union[int, tuple],
+               channels: int = 1) -> torch.Tensor:
     """The inverse of patchify: (B, N, C * p * p) -> (B, C, H, W) with image_size = (H, W)."""
     H, W = (image_size, image_size) if isinstance(image_size, int) else image_size
     p = patch_size
@@ -57,7 +60,7 @@ def unpatchify(patches, patch_size, image_size, channels=1):
     return grid.reshape(B, channels, H, W)
 
 
-def add_cls_and_positions(tokens, cls_token, positions):
+def add_cls_and_positions(tokens: torch.Tensor, cls_token: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
     """Put the [CLS] vector in front of every sequence, then add one position vector per slot.
 
     tokens (B, N, d), cls_token (d,) or (1, 1, d), positions (N + 1, d) or (1, N + 1, d)
@@ -82,7 +85,8 @@ class PatchEmbedding(nn.Module):
     each plus its learned position. Learned rather than sinusoidal positions, as in ViT: the grid
     is small and fixed, and the model can learn which patches are neighbours in 2-D."""
 
-    def __init__(self, image_size, patch_size, in_channels, d_model, bias=True):
+    def __init__(self, image_size: Union[int, tuple], patch_size: int, in_channels: int, d_model: int,
+                 bias: bool = True):
         super().__init__()
         if image_size % patch_size:
             raise ValueError(f"image_size {image_size} must be a multiple of patch_size {patch_size}")
@@ -95,7 +99,7 @@ class PatchEmbedding(nn.Module):
         self.cls_token = nn.Parameter(torch.zeros(d_model))
         self.positions = nn.Parameter(0.02 * torch.randn(self.num_patches + 1, d_model))
 
-    def forward(self, images):
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
         expected = (self.in_channels, self.image_size, self.image_size)
         if images.dim() != 4 or tuple(images.shape[1:]) != expected:
             raise ValueError(f"PatchEmbedding expects images of shape (B, {', '.join(map(str, expected))}), "
@@ -114,9 +118,11 @@ class ViT(nn.Module):
     embed_norm (CLIP normalises the embedded patches once more before the first layer).
     """
 
-    def __init__(self, image_size, patch_size, num_classes, in_channels=1, d_model=64, num_heads=4,
-                 num_layers=3, d_ff=128, dropout=0.0, layer_norm_eps=1e-5, activation="gelu", patch_bias=True,
-                 head_bias=True, embed_norm=False):
+    def __init__(self, image_size: Union[int, tuple], patch_size: int, num_classes: int, in_channels: int = 1,
+                 d_model: int = 64, num_heads: int = 4,
+                 num_layers: int = 3, d_ff: int = 128, dropout: float = 0.0, layer_norm_eps: float = 1e-5,
+                 activation: str = "gelu", patch_bias: bool = True,
+                 head_bias: bool = True, embed_norm: bool = False):
         super().__init__()
         self.embed = PatchEmbedding(image_size, patch_size, in_channels, d_model, bias=patch_bias)
         self.embed_norm = nn.LayerNorm(d_model, eps=layer_norm_eps) if embed_norm else None
@@ -124,20 +130,20 @@ class ViT(nn.Module):
                                activation=activation, layer_norm_eps=layer_norm_eps)
         self.head = nn.Linear(d_model, num_classes, bias=head_bias)
 
-    def embeddings(self, images):
+    def embeddings(self, images: torch.Tensor) -> torch.Tensor:
         """images (B, C, H, W) -> the encoder's input (B, 1 + N, d_model)."""
         x = self.embed(images)
         return x if self.embed_norm is None else self.embed_norm(x)
 
-    def features(self, images):
+    def features(self, images: torch.Tensor) -> torch.Tensor:
         """The encoder's output at [CLS]: (B, d_model), a summary of the whole image."""
         return self.encoder(self.embeddings(images))[:, 0]
 
-    def forward(self, images):
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(images))
 
     @torch.no_grad()
-    def cls_attention(self, images, layer=-1):
+    def cls_attention(self, images: torch.Tensor, layer: int = -1) -> torch.Tensor:
         """Where [CLS] looks in one layer, averaged over heads, laid out on the patch grid.
 
         images (B, C, H, W) -> (B, grid, grid); each map sums to 1 minus the weight [CLS] gives itself.

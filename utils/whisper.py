@@ -4,6 +4,8 @@ The model is an encoder-decoder Transformer from utils: two 1-D convolutions (th
 frame rate) and an Encoder read a log-mel spectrogram (utils.spectrogram); a Decoder writes the
 characters one at a time while cross-attending to the audio. It is scored by character error rate.
 """
+from typing import Iterable, Optional, Sequence
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -24,8 +26,9 @@ class AudioEncoder(nn.Module):
     must read), fixed sinusoidal positions, then a pre-norm Encoder.
     """
 
-    def __init__(self, n_mels, d_model=64, num_heads=4, num_layers=2, d_ff=128, dropout=0.0, max_frames=1000,
-                 standardize=True):
+    def __init__(self, n_mels: int, d_model: int = 64, num_heads: int = 4, num_layers: int = 2, d_ff: int = 128,
+                 dropout: float = 0.0, max_frames: int = 1000,
+                 standardize: bool = True):
         super().__init__()
         self.n_mels, self.standardize = n_mels, standardize
         self.conv1 = nn.Conv1d(n_mels, d_model, kernel_size=3, padding=1)
@@ -34,7 +37,7 @@ class AudioEncoder(nn.Module):
         self.encoder = Encoder(num_layers, d_model, num_heads, d_ff, dropout=dropout, norm_first=True,
                                activation="gelu")
 
-    def forward(self, mels):
+    def forward(self, mels: torch.Tensor) -> torch.Tensor:
         if mels.dim() != 3 or mels.size(-1) != self.n_mels:
             raise ValueError(f"AudioEncoder expects log-mel features (B, T, n_mels={self.n_mels}), "
                              f"got {tuple(mels.shape)}")
@@ -60,8 +63,10 @@ class SpeechToText(nn.Module):
     max_frames and standardize are the AudioEncoder's (the real Whisper: 1500 and False).
     """
 
-    def __init__(self, n_mels=40, vocab_size=13, d_model=64, num_heads=4, num_layers=2, d_ff=128, dropout=0.0,
-                 max_text_len=16, pad_id=CharVocab.pad_id, max_frames=1000, standardize=True):
+    def __init__(self, n_mels: int = 40, vocab_size: int = 13, d_model: int = 64, num_heads: int = 4,
+                 num_layers: int = 2, d_ff: int = 128, dropout: float = 0.0,
+                 max_text_len: int = 16, pad_id: int = CharVocab.pad_id, max_frames: int = 1000,
+                 standardize: bool = True):
         super().__init__()
         self.pad_id, self.max_text_len = pad_id, max_text_len
         self.audio_encoder = AudioEncoder(n_mels, d_model, num_heads, num_layers, d_ff, dropout, max_frames,
@@ -74,7 +79,7 @@ class SpeechToText(nn.Module):
         self.decoder = Decoder(num_layers, d_model, num_heads, d_ff, dropout=dropout, norm_first=True,
                                activation="gelu")
 
-    def decode(self, memory, tokens):
+    def decode(self, memory: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
         """memory (B, S, d_model) encoded audio, tokens (B, L) -> logits (B, L, vocab_size)."""
         if tokens.dim() != 2 or tokens.size(1) > self.max_text_len:
             raise ValueError(f"tokens must be (B, L) with L <= {self.max_text_len}, got {tuple(tokens.shape)}")
@@ -85,11 +90,12 @@ class SpeechToText(nn.Module):
         x = self.decoder(x, memory, tgt_mask=mask)
         return x @ self.embed.weight.T  # tied output layer
 
-    def forward(self, mels, tokens):
+    def forward(self, mels: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
         return self.decode(self.audio_encoder(mels), tokens)
 
     @torch.no_grad()
-    def generate(self, mels, prefix, eos_id, max_new_tokens, suppress_ids=(), begin_suppress_ids=()):
+    def generate(self, mels: torch.Tensor, prefix: torch.Tensor, eos_id: int, max_new_tokens: int,
+                 suppress_ids: Iterable[int] = (), begin_suppress_ids: Iterable[int] = ()) -> torch.Tensor:
         """Greedy decoding: extend prefix (B, P) with the likeliest token until every row has written
         eos_id, or max_new_tokens times -> (B, <= P + max_new_tokens) ids, pad_id after a row's eos_id.
         suppress_ids: tokens never to write; begin_suppress_ids: tokens not to write first (Whisper's
@@ -99,14 +105,14 @@ class SpeechToText(nn.Module):
             return greedy_search(lambda tokens: self.decode(memory, tokens)[:, -1], prefix, eos_id,
                                  max_new_tokens, self.pad_id, suppress_ids, begin_suppress_ids)
 
-    def transcribe(self, mels, vocab, max_len=None):
+    def transcribe(self, mels: torch.Tensor, vocab: CharVocab, max_len: Optional[int] = None) -> list:
         """Greedy decoding: start from <bos>, append the likeliest character until <eos>. -> B strings."""
         prefix = torch.full((mels.size(0), 1), vocab.bos_id, dtype=torch.long, device=mels.device)
         tokens = self.generate(mels, prefix, vocab.eos_id, (max_len or self.max_text_len) - 1)
         return [vocab.decode(row[1:]) for row in tokens]
 
     @torch.no_grad()
-    def cross_attention(self, mels, tokens, layer=-1):
+    def cross_attention(self, mels: torch.Tensor, tokens: torch.Tensor, layer: int = -1) -> torch.Tensor:
         """Where each character looks in the audio: (B, L, S) weights of one decoder layer,
         averaged over heads (row t: the query that predicts character t + 1)."""
         with eval_mode(self), capture_attention(self.decoder.layers, "cross_attn") as weights:
@@ -114,14 +120,14 @@ class SpeechToText(nn.Module):
         return weights[layer].mean(dim=1)
 
 
-def transcript_loss(model, batch, pad_id=CharVocab.pad_id):
+def transcript_loss(model: nn.Module, batch: tuple, pad_id: int = CharVocab.pad_id) -> torch.Tensor:
     """Cross-entropy of next-character prediction, skipping padding. batch = (mels, inputs, targets)."""
     mels, inputs, targets = batch
     logits = model(mels, inputs)
     return F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=pad_id)
 
 
-def edit_distance(a, b):
+def edit_distance(a: Sequence, b: Sequence) -> int:
     """Levenshtein distance: the fewest insertions, deletions and substitutions that turn a into b."""
     previous = list(range(len(b) + 1))  # distances from the empty prefix of a
     for i, char_a in enumerate(a, start=1):
@@ -134,7 +140,7 @@ def edit_distance(a, b):
     return previous[-1]
 
 
-def character_error_rate(predictions, references):
+def character_error_rate(predictions: Sequence[str], references: Sequence[str]) -> float:
     """Total edit distance / total reference length over a corpus (0 = perfect; can exceed 1)."""
     if len(predictions) != len(references):
         raise ValueError(f"got {len(predictions)} predictions for {len(references)} references")

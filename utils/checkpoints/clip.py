@@ -13,6 +13,10 @@ CLIP learns log(1 / temperature) ("logit_scale"); the course learns log(temperat
     inputs = processor(text=["a photo of a cat", "a photo of a dog"], images=image, return_tensors="pt", padding=True)
     model(inputs.pixel_values, inputs.input_ids, inputs.attention_mask).softmax(-1)   # (1, 2) probabilities
 """
+from typing import Optional, Union
+
+import torch
+
 from ..clip import CLIP, TextEncoder
 from ..vit import ViT
 from .files import activation, check_tensors, checkpoint_folder, load_preprocessor, read_config, read_weights
@@ -22,7 +26,7 @@ LAYER = {"norm1": "layer_norm1", "self_attn.q_proj": "self_attn.q_proj", "self_a
          "feed_forward.linear1": "mlp.fc1", "feed_forward.linear2": "mlp.fc2"}
 
 
-def clip_towers(config, source):
+def clip_towers(config: dict, source: str) -> tuple:
     """CLIPConfig (a dict) -> (the image tower, a utils.ViT; the text tower, a utils.TextEncoder), untrained."""
     v, t, proj = config["vision_config"], config["text_config"], config["projection_dim"]
     image = ViT(v["image_size"], v["patch_size"], proj, v.get("num_channels", 3), v["hidden_size"],
@@ -36,7 +40,7 @@ def clip_towers(config, source):
     return image, text
 
 
-def clip_names(num_image_layers, num_text_layers):
+def clip_names(num_image_layers: int, num_text_layers: int) -> dict:
     """Our parameter name -> the checkpoint tensor name (both nn.Linear layout)."""
     names = {"image_encoder.embed.cls_token": "vision_model.embeddings.class_embedding",
              "image_encoder.embed.positions": "vision_model.embeddings.position_embedding.weight",
@@ -59,7 +63,8 @@ def clip_names(num_image_layers, num_text_layers):
     return names
 
 
-def load_clip(name_or_path="openai/clip-vit-base-patch32", device=None, download=None):
+def load_clip(name_or_path: str = "openai/clip-vit-base-patch32",
+              device: Optional[Union[str, torch.device]] = None, download: Optional[bool] = None) -> tuple:
     """A CLIPModel checkpoint -> (utils.CLIP in eval mode, its processor (tokenizer + image processor) or None).
     Raises a CheckpointError naming any missing, mis-shaped or unexpected tensor."""
     folder = checkpoint_folder(name_or_path, download)

@@ -11,6 +11,8 @@ tied to the token embedding. Two differences need care:
     ids = tokenizer("Once upon a time", return_tensors="pt").input_ids
     model.generate(ids, 20, temperature=0)    # greedy: the same ids as GPT2LMHeadModel.generate
 """
+from typing import Optional, Union
+
 import torch
 
 from ..gpt import GPT
@@ -22,7 +24,7 @@ from .files import activation, check_tensors, checkpoint_folder, drop_prefix, lo
 IGNORED = ("h.*.attn.bias", "h.*.attn.masked_bias", "lm_head.weight")
 
 
-def gpt2_sizes(config):
+def gpt2_sizes(config: dict) -> dict:
     """Hugging Face's GPT2Config (a dict) -> the keyword arguments of utils.GPT."""
     source = "GPT-2 config"
     require(config, source, scale_attn_weights=True, scale_attn_by_inverse_layer_idx=False, layer_norm_epsilon=1e-5)
@@ -32,7 +34,7 @@ def gpt2_sizes(config):
                 activation=activation(config, "activation_function", source))
 
 
-def gpt2_shapes(sizes):
+def gpt2_shapes(sizes: dict) -> dict:
     """The name and shape of every tensor a GPT-2 checkpoint must hold (Conv1D weights are (in, out))."""
     d, f = sizes["d_model"], sizes["d_ff"]
     shapes = {"wte.weight": (sizes["vocab_size"], d), "wpe.weight": (sizes["block_size"], d),
@@ -49,7 +51,7 @@ def gpt2_shapes(sizes):
     return shapes
 
 
-def gpt2_state_dict(tensors, num_layers):
+def gpt2_state_dict(tensors: dict, num_layers: int) -> dict:
     """GPT-2's tensors (checked by gpt2_shapes) -> a utils.GPT state dict.
 
     The Conv1D weights become nn.Linear's (out, in) weights as transposed *views* of the (in, out)
@@ -77,7 +79,8 @@ def gpt2_state_dict(tensors, num_layers):
     return state
 
 
-def load_gpt2(name_or_path="gpt2", device=None, download=None):
+def load_gpt2(name_or_path: str = "gpt2", device: Optional[Union[str, torch.device]] = None,
+              download: Optional[bool] = None) -> tuple:
     """A GPT-2 checkpoint (folder or Hugging Face name) -> (utils.GPT in eval mode, its tokenizer or None).
 
     Raises a CheckpointError naming any tensor that is missing, mis-shaped or unexpected.

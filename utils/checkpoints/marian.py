@@ -15,6 +15,10 @@ What differs from lesson 04's translator, each a named option of utils.Transform
     tokenizer.batch_decode(ids, skip_special_tokens=True)
 """
 import json
+from pathlib import Path
+from typing import Optional, Union
+
+import torch
 
 from ..transformer import Transformer
 from .files import activation, check_tensors, checkpoint_folder, load_preprocessor, read_config, read_weights, \
@@ -31,7 +35,7 @@ IGNORED = ("model.encoder.embed_positions.weight", "model.decoder.embed_position
            "model.encoder.embed_tokens.weight", "model.decoder.embed_tokens.weight")
 
 
-def marian_sizes(config):
+def marian_sizes(config: dict) -> dict:
     """Hugging Face's MarianConfig (a dict) -> the keyword arguments of utils.Transformer."""
     source = "Marian config"
     require(config, source, normalize_before=False, add_final_layer_norm=False, normalize_embedding=False,
@@ -49,7 +53,7 @@ def marian_sizes(config):
                 positional_layout="halves", scale_embedding=config.get("scale_embedding", False))
 
 
-def marian_names(num_layers):
+def marian_names(num_layers: int) -> dict:
     """Our parameter name -> the checkpoint tensor name (both nn.Linear layout: copied as they are)."""
     names = {"src_embed.embedding.weight": "model.shared.weight", "tgt_embed.embedding.weight": "model.shared.weight",
              "generator.weight": "model.shared.weight", "generator.bias": "final_logits_bias"}
@@ -61,7 +65,7 @@ def marian_names(num_layers):
     return names
 
 
-def marian_generation(folder, config):
+def marian_generation(folder: Union[str, Path], config: dict) -> dict:
     """The greedy_decode arguments of a checkpoint: its start and end tokens, the tokens it never writes."""
     settings = {**config}
     path = folder / "generation_config.json"
@@ -75,7 +79,8 @@ def marian_generation(folder, config):
                 eos_id=settings["eos_token_id"], max_len=max_length - 1, suppress_ids=banned)
 
 
-def load_marian(name_or_path="Helsinki-NLP/opus-mt-en-fr", device=None, download=None):
+def load_marian(name_or_path: str = "Helsinki-NLP/opus-mt-en-fr",
+                device: Optional[Union[str, torch.device]] = None, download: Optional[bool] = None) -> tuple:
     """A MarianMT checkpoint -> (utils.Transformer in eval mode, its tokenizer or None).
 
     model.generation holds the keyword arguments of model.greedy_decode(src, **model.generation):

@@ -9,6 +9,10 @@ nn.Linear(C * p * p, d) over patchify's (channel, row, column) order. google/vit
     pixels = processor(images=image, return_tensors="pt").pixel_values     # (1, 3, 224, 224)
     model.id2label[model(pixels).argmax(-1).item()]
 """
+from typing import Optional, Union
+
+import torch
+
 from ..vit import ViT
 from .files import activation, check_tensors, checkpoint_folder, load_preprocessor, read_config, read_weights, \
     require
@@ -19,7 +23,7 @@ ENCODER_LAYER = {"norm1": "layernorm_before", "self_attn.q_proj": "attention.att
                  "feed_forward.linear1": "intermediate.dense", "feed_forward.linear2": "output.dense"}
 
 
-def vit_state_dict(tensors, num_layers, d_model):
+def vit_state_dict(tensors: dict, num_layers: int, d_model: int) -> dict:
     """ViTForImageClassification's tensors -> a utils.ViT state dict."""
     state = {"embed.proj.weight": tensors["vit.embeddings.patch_embeddings.projection.weight"].reshape(d_model, -1),
              "embed.proj.bias": tensors["vit.embeddings.patch_embeddings.projection.bias"],
@@ -34,7 +38,7 @@ def vit_state_dict(tensors, num_layers, d_model):
     return state
 
 
-def vit_shapes(config, num_labels):
+def vit_shapes(config: dict, num_labels: int) -> dict:
     """Every tensor a ViTForImageClassification checkpoint must hold, with its shape."""
     d, f, c, p = config["hidden_size"], config["intermediate_size"], config.get("num_channels", 3), config["patch_size"]
     n = (config["image_size"] // p) ** 2
@@ -53,7 +57,8 @@ def vit_shapes(config, num_labels):
     return shapes
 
 
-def load_vit(name_or_path="google/vit-base-patch16-224", device=None, download=None):
+def load_vit(name_or_path: str = "google/vit-base-patch16-224", device: Optional[Union[str, torch.device]] = None,
+             download: Optional[bool] = None) -> tuple:
     """A ViTForImageClassification checkpoint -> (utils.ViT in eval mode with .id2label, its image processor
     or None). Raises a CheckpointError naming any missing, mis-shaped or unexpected tensor."""
     folder = checkpoint_folder(name_or_path, download)

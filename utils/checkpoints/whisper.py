@@ -15,6 +15,8 @@ cross-attention and an output layer tied to its token embedding. What differs:
     processor.batch_decode(ids, skip_special_tokens=True)
 """
 import json
+from pathlib import Path
+from typing import Optional, Union
 
 import torch
 
@@ -29,7 +31,7 @@ DECODER_LAYER = {**LAYER, "norm2": "encoder_attn_layer_norm", "norm3": "final_la
 NO_BIAS = ("self_attn.k_proj.bias", "cross_attn.k_proj.bias")  # Whisper's keys have none: we use zeros
 
 
-def whisper_sizes(config, source):
+def whisper_sizes(config: dict, source: str) -> dict:
     """WhisperConfig (a dict) -> the keyword arguments of utils.SpeechToText."""
     for a, b in (("encoder_layers", "decoder_layers"), ("encoder_ffn_dim", "decoder_ffn_dim"),
                  ("encoder_attention_heads", "decoder_attention_heads")):
@@ -45,7 +47,7 @@ def whisper_sizes(config, source):
                 pad_id=config["pad_token_id"], max_frames=config["max_source_positions"], standardize=False)
 
 
-def whisper_names(num_layers):
+def whisper_names(num_layers: int) -> dict:
     """Our parameter name -> the checkpoint tensor name (nn.Linear / nn.Conv1d layouts on both sides)."""
     names = {"audio_encoder.encoder.norm.weight": "model.encoder.layer_norm.weight",
              "audio_encoder.encoder.norm.bias": "model.encoder.layer_norm.bias",
@@ -66,7 +68,7 @@ def whisper_names(num_layers):
     return names
 
 
-def whisper_generation(folder, config, language="en"):
+def whisper_generation(folder: Union[str, Path], config: dict, language: str = "en") -> dict:
     """The generate() arguments of a checkpoint: greedy transcription without timestamps, in `language` for a
     multilingual checkpoint: the start tokens <|startoftranscript|> <|en|> <|transcribe|> <|notimestamps|>,
     the end token, and the tokens never to write (at all, and as the first one)."""
@@ -90,7 +92,8 @@ def whisper_generation(folder, config, language="en"):
                 suppress_ids=token_ids("suppress_tokens"), begin_suppress_ids=token_ids("begin_suppress_tokens"))
 
 
-def load_whisper(name_or_path="openai/whisper-tiny", device=None, download=None):
+def load_whisper(name_or_path: str = "openai/whisper-tiny", device: Optional[Union[str, torch.device]] = None,
+                 download: Optional[bool] = None) -> tuple:
     """A WhisperForConditionalGeneration checkpoint -> (utils.SpeechToText in eval mode, its processor or None).
 
     model.generation holds generate()'s keyword arguments from the checkpoint's generation config

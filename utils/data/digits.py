@@ -49,7 +49,7 @@ def random_shift(images: torch.Tensor, max_shift: int = 1, p: float = 0.5,
     return padded[batch, channel, rows[:, None, :, None], cols[:, None, None, :]]
 
 
-def caption_digits(labels, generator: Optional[torch.Generator] = None,
+def caption_digits(labels: Sequence, generator: Optional[torch.Generator] = None,
                    templates: Sequence[str] = CAPTION_TEMPLATES) -> list:
     """One caption per label, in a randomly chosen phrasing: tensor([7, 0]) -> ["a scanned seven", ...]."""
     labels = torch.as_tensor(labels).reshape(-1)

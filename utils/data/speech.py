@@ -4,6 +4,8 @@ Each clip is a telephone keypad dialling a digit string (DTMF: every key sounds 
 once, a low "row" tone and a high "column" tone), with random durations, pauses, loudness, slightly
 detuned tones and background noise.
 """
+from typing import Optional
+
 import math
 
 import torch
@@ -18,7 +20,8 @@ def _uniform(low, high, generator):
     return low + (high - low) * torch.rand((), generator=generator).item()
 
 
-def synthesize_digits(text, sample_rate=SAMPLE_RATE, duration=0.8, noise=0.5, generator=None):
+def synthesize_digits(text: str, sample_rate: int = SAMPLE_RATE, duration: float = 0.8, noise: float = 0.5,
+                      generator: Optional[torch.Generator] = None) -> torch.Tensor:
     """One clip of `duration` seconds in which the digits of `text` are dialled: a float32 (T,) waveform.
 
     Each digit is its two DTMF tones for 60-110 ms, with a random loudness (0.3-1), phases and a
@@ -45,7 +48,8 @@ def synthesize_digits(text, sample_rate=SAMPLE_RATE, duration=0.8, noise=0.5, ge
     return wave.float()
 
 
-def make_digit_clips(n, min_digits=2, max_digits=4, duration=0.8, noise=0.5, sample_rate=SAMPLE_RATE, seed=0):
+def make_digit_clips(n: int, min_digits: int = 2, max_digits: int = 4, duration: float = 0.8, noise: float = 0.5,
+                     sample_rate: int = SAMPLE_RATE, seed: int = 0) -> tuple:
     """n random digit strings and their clips: waveforms (n, T) float32 and the list of n strings."""
     if not 1 <= min_digits <= max_digits:
         raise ValueError(f"need 1 <= min_digits <= max_digits, got {min_digits} and {max_digits}")
