@@ -209,3 +209,55 @@ def test_mha_errors():
         mha(x, x, x, mask=torch.ones(4, 4, dtype=torch.bool))
     with pytest.raises(ValueError, match="key and value"):
         mha(x, x, torch.randn(2, 5, 16))
+
+
+# -------------------------------------------------------------------------------- cache, causal, capture
+
+def test_causal_mask_with_a_cached_past():
+    mask = causal_mask(3, past=4)  # the last 3 of 7 positions
+    assert mask.shape == (3, 7)
+    assert torch.equal(mask, causal_mask(7)[4:])
+    assert torch.equal(causal_mask(5, past=0), torch.ones(5, 5, dtype=torch.bool).tril())
+
+
+def test_padding_mask_from_an_attention_mask():
+    attention_mask = torch.tensor([[1, 1, 0], [1, 0, 0]])
+    tokens = torch.tensor([[5, 6, 0], [7, 0, 0]])
+    assert torch.equal(padding_mask(attention_mask), padding_mask(tokens, 0))
+    assert padding_mask(attention_mask).shape == (2, 1, 1, 3)
+
+
+def test_mha_causal_equals_an_explicit_causal_mask_and_the_cache_equals_the_full_pass():
+    from utils.attention import LayerKVCache
+
+    mha = MultiHeadAttention(16, 4).eval()
+    x = torch.randn(2, 7, 16)
+    full = mha(x, x, x, mask=causal_mask(7))
+    torch.testing.assert_close(mha(x, x, x, causal=True), full, atol=1e-6, rtol=1e-5)
+    _, weights = mha(x, x, x, causal=True, need_weights=True)
+    assert torch.all(weights.triu(1) == 0)
+    cache = LayerKVCache()
+    pieces = [mha(x[:, :3], x[:, :3], x[:, :3], cache=cache, causal=True)]  # a prompt, then 2 + 1 + 1 tokens
+    for start, end in ((3, 5), (5, 6), (6, 7)):
+        new = x[:, start:end]
+        pieces.append(mha(new, new, new, cache=cache, causal=True))
+    assert len(cache) == 7 and cache.keys.shape == (2, 4, 7, 4)
+    torch.testing.assert_close(torch.cat(pieces, dim=1), full, atol=1e-5, rtol=1e-4)
+    with pytest.raises(ValueError, match="not both"):
+        mha(x, x, x, mask=causal_mask(7), causal=True)
+
+
+def test_capture_attention_records_every_layer_without_changing_the_output():
+    from utils import Encoder
+    from utils.attention import capture_attention
+
+    encoder = Encoder(3, 16, 4, 32, dropout=0.0).eval()
+    x = torch.randn(2, 5, 16)
+    expected = encoder(x)
+    with capture_attention(encoder.layers) as weights:
+        out = encoder(x)
+    torch.testing.assert_close(out, expected)
+    assert len(weights) == 3 and weights[0].shape == (2, 4, 5, 5)
+    torch.testing.assert_close(weights[0].sum(-1), torch.ones(2, 4, 5))
+    encoder(x)
+    assert len(weights) == 3  # the hooks are gone after the block

@@ -199,3 +199,17 @@ def test_translator_reaches_99_percent_on_held_out_sentences():
     assert exact_match(*args, method="greedy") >= 0.99
     assert exact_match(*args, method="beam") >= 0.99
     assert translator("le chat noir mange une pomme") == "the black cat eats an apple"
+
+
+def test_greedy_search_suppresses_tokens_and_pads_after_eos():
+    from utils.decoding import greedy_search
+
+    # logits that always prefer token 3, then 4, then 2 (= eos); row 1 prefers eos at once
+    prefs = torch.tensor([[0.0, 0.0, 1.0, 3.0, 2.0], [0.0, 0.0, 5.0, 1.0, 0.5]])
+    prefix = torch.ones(2, 1, dtype=torch.long)
+    out = greedy_search(lambda tokens: prefs.clone(), prefix, eos_id=2, max_new_tokens=3, pad_id=0)
+    assert out.tolist() == [[1, 3, 3, 3], [1, 2, 0, 0]]
+    out = greedy_search(lambda tokens: prefs.clone(), prefix, 2, 3, 0, suppress_ids=[3])
+    assert out.tolist() == [[1, 4, 4, 4], [1, 2, 0, 0]]
+    out = greedy_search(lambda tokens: prefs.clone(), prefix, 2, 3, 0, begin_suppress_ids=[2])
+    assert out[:, 1].tolist() == [3, 3] and out[1, 2].item() == 2  # eos is banned at the first step only
