@@ -3,7 +3,7 @@ import math
 
 import torch
 
-from ..attention import scaled_dot_product_attention
+from ..attention import causal_mask, scaled_dot_product_attention
 from .compare import expect_tensor, expect_tuple
 from .core import CheckFailed, Exercise, register
 
@@ -83,7 +83,7 @@ register(Exercise(
 # --- scaled_dot_product_attention ------------------------------------------------------------------------------
 
 def _attention_cases(g):
-    causal = torch.ones(5, 5).tril().bool()
+    causal = causal_mask(5)
     cases = [{"query": _randn(g, 2, 5, 8), "key": _randn(g, 2, 5, 8), "value": _randn(g, 2, 5, 3), "mask": causal}]
     for batch, lq, lk, d_k, d_v in [((), 1, 1, 1, 1), ((3,), 4, 9, 16, 5), ((2, 4), 7, 7, 32, 32), ((1,), 12, 3, 64, 2)]:
         q, k, v = _randn(g, *batch, lq, d_k), _randn(g, *batch, lk, d_k, scale=3.0), _randn(g, *batch, lk, d_v)

@@ -4,7 +4,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..attention import scaled_dot_product_attention
+from ..attention import padding_mask, scaled_dot_product_attention
 from .compare import expect_number, expect_tensor, expect_tuple
 from .core import CheckFailed, Exercise, register
 
@@ -193,7 +193,7 @@ def _mha_cases(g):
         if lk > 1:
             keep[:, -1] = False
         cases.append({"state": state, "num_heads": H, "query": q, "key": k, "value": v,
-                      "mask": keep[:, None, None, :], "note": "a (B, 1, 1, Lk) padding mask"})
+                      "mask": padding_mask(keep), "note": "a (B, 1, 1, Lk) padding mask"})
     return cases
 
 

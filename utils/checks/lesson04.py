@@ -305,8 +305,8 @@ def _mask_judge(got, c):
     tgt_in, pad_id = c["tgt_in"], c["pad_id"]
     Lt = tgt_in.size(1)
     ones = torch.ones(Lt, Lt, dtype=torch.bool)
-    keys = (tgt_in != pad_id)[:, None, None, :]
-    ref = ones.tril() & keys
+    keys = padding_mask(tgt_in, pad_id)  # (B, 1, 1, Lt)
+    ref = causal_mask(Lt) & keys
     mistakes = [
         (ones.triu() & keys, "the triangle points the wrong way (triu): position i may attend to j <= i, the lower "
          "triangle (tril); with triu it reads the future"),

@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from ..attention import causal_mask
+from ..attention import causal_mask, padding_mask
 from ..sampling import next_token_probs
 from ..text import IGNORE_INDEX
 from .compare import expect_tensor, expect_tuple
@@ -86,7 +86,7 @@ def _mask_cases(g):
 def _mask_judge(got, case):
     valid, causal = case["valid"], case["causal"]
     B, L = valid.shape
-    keys = valid[:, None, None, :].expand(B, 1, L, L)
+    keys = padding_mask(valid).expand(B, 1, L, L)
     tril = causal_mask(L)
     expected = keys & tril if causal else keys
     mistakes = []
