@@ -8,7 +8,8 @@ import torch.nn.functional as F
 from utils import seed_everything, train
 from utils.models import (GPT, GPTBlock, KVCache, MaskedLM, TokenPositionEmbedding, next_token_probs,
                           sample_next_token)
-from utils.text import IGNORE_INDEX, lm_loss, mlm_loss
+from utils.batching import IGNORE_INDEX
+from utils.losses import lm_loss, mlm_loss
 
 from twins import encoder_layer_into_torch
 

@@ -1,4 +1,4 @@
-"""utils.pipeline, utils.hub and utils.reviews: Hugging Face's call conventions and output formats,
+"""utils.pipeline, utils.hub and utils.data.reviews: Hugging Face's call conventions and output formats,
 the shared pieces checked against brute force or PyTorch, the cache, and the models' held-out scores.
 
 The tests that need the GPT or the translator are marked slow: the first time, utils.hub trains them
@@ -17,7 +17,7 @@ import torch.nn.functional as F
 import utils
 from utils import hub
 from utils import pipelines as P
-from utils.reviews import ADJECTIVES, LABELS, SUBJECTS, VERDICTS, make_reviews
+from utils.data.reviews import ADJECTIVES, LABELS, SUBJECTS, VERDICTS, make_reviews
 
 # --------------------------------------------------------------------------------------------------
 # Post-processing: logits -> {"label", "score"}

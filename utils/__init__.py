@@ -12,12 +12,12 @@ from .audio import LogMelSpectrogram, SpeechToText, character_error_rate, frame_
 from .checkpoints import (CheckpointError, load_bert_classifier, load_clip, load_gpt2, load_marian, load_vit,
                           load_whisper)
 from .contrastive import CLIP, clip_loss, zero_shot_predict
-from .data.french import Vocab, make_translation_corpus, seq2seq_loss, translation_batches, word_translations
+from .data import make_translation_corpus, translation_batches, word_translations
 from .decoding import beam_search, sequence_log_prob, translate
 from .runtime import configure_threads, default_threads, get_device, seed_everything, usable_cpus
 from .layers import Decoder, DecoderLayer, Encoder, EncoderLayer, FeedForward
 from .bpe import ByteBPE
-from .corpus import stdlib_corpus
+from .data import stdlib_corpus
 from .modern import (GroupedQueryAttention, ModernBlock, ModernGPT, RMSNorm, SwiGLU, apply_rope, build_gpt,
                      kv_cache_bytes_per_token, top_p_filter)
 from .modern_lm import load_modern_gpt
@@ -25,7 +25,10 @@ from .models import GPT, KVCache, MaskedLM, TokenEmbedding, Transformer, next_to
 from .pipelines import available_tasks, pipeline, register_task
 from .positional import PositionalEncoding, sinusoidal_positional_encoding
 from .pretrained import load_minilm
-from .text import get_batch, load_text_corpus, mask_tokens
+from .batching import get_batch, mask_tokens
+from .data import load_text_corpus
+from .losses import seq2seq_loss
+from .tokenization import Vocab
 from .training import History, accuracy, evaluate, train, warmup_cosine
 from .translator import Translator, exact_match, load_translator, train_translator
 from .vision import PatchEmbedding, ViT, add_cls_and_positions, patchify

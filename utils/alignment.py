@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import torch
 
 from .runtime import eval_mode
-from .data.french import tokenize
+from .tokenization import tokenize
 from .decoding import translate
 
 ATTENTIONS = ("cross_attn", "self_attn")

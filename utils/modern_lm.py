@@ -17,9 +17,9 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from .bpe import ByteBPE
-from .corpus import split_corpus, stdlib_corpus
+from .data import split_corpus, stdlib_corpus
 from .modern import ModernGPT
-from .text import evaluate_lm
+from .losses import evaluate_lm
 
 ASSET = Path(__file__).resolve().parent / "assets" / "course--modern-gpt.safetensors"
 VAL_FRACTION = 0.05

@@ -1,7 +1,9 @@
 """The course's French -> English translator: one recipe that trains in well under a minute on a CPU."""
 from dataclasses import dataclass
 
-from .data.french import Vocab, make_translation_corpus, seq2seq_loss, translation_batches
+from .data.french import make_translation_corpus, translation_batches
+from .losses import seq2seq_loss
+from .tokenization import Vocab
 from .decoding import translate
 from .runtime import seed_everything
 from .models import Transformer

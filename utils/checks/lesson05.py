@@ -6,7 +6,7 @@ import torch
 
 from ..attention import causal_mask
 from ..models import next_token_probs
-from ..text import IGNORE_INDEX
+from ..batching import IGNORE_INDEX
 from .compare import expect_tensor, expect_tuple
 from .core import CheckFailed, Exercise, register
 
