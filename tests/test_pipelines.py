@@ -282,7 +282,7 @@ def test_review_labels_follow_the_grammar():
 def tiny_recipe(monkeypatch, tmp_path):
     """A recipe that 'trains' a 2x2 linear layer, counting its runs, with the cache in tmp_path."""
     monkeypatch.setenv("TRANSFORMERS_COURSE_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(hub, "ASSETS", tmp_path / "assets")
+    monkeypatch.setattr(hub.framework, "ASSETS", tmp_path / "assets")
     runs = []
 
     def train(settings, progress=False, device=None):
@@ -504,7 +504,7 @@ def test_translation_formats_and_accuracy():
 def test_every_recipe_trains_saves_and_rebuilds(name, small, monkeypatch, tmp_path):
     """The real recipes, shortened: what the committed or cached weights normally hide."""
     monkeypatch.setenv("TRANSFORMERS_COURSE_CACHE", str(tmp_path))
-    monkeypatch.setattr(hub, "ASSETS", tmp_path / "no-assets")
+    monkeypatch.setattr(hub.framework, "ASSETS", tmp_path / "no-assets")
     recipe = hub.MODELS[name]
     monkeypatch.setitem(hub.MODELS, name, hub.Recipe(name, recipe.description, recipe.build, recipe.train, small))
     loaded = hub.load_model(name, "cpu")

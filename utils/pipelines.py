@@ -473,7 +473,7 @@ def register_task(name, pipeline_class, default_model, models=None, description=
         raise ValueError(f"pipeline_class must be a subclass of utils.pipelines.Pipeline, got {pipeline_class!r}")
     models = tuple(models or (default_model,))
     for model in models:
-        hub._recipe(model)  # raises, listing the hub's models, if it does not know this one
+        hub.get_recipe(model)  # raises, listing the hub's models, if it does not know this one
     if default_model not in models:
         raise ValueError(f"default_model {default_model!r} must be one of models {models}")
     if (name in TASKS or name in TASK_ALIASES) and not overwrite:
