@@ -55,3 +55,25 @@ __all__ = [
 ]
 
 from . import checks  # noqa: E402  (the exercises' checks: utils.checks.check("test_...", globals()))
+
+# --- added by datahub ---
+# Lesson 05: language-model batches, masking and losses (were utils.text.X).
+from .batching import IGNORE_INDEX, blocks_at, lm_batches, mlm_batches  # noqa: E402
+from .losses import evaluate_lm, lm_loss, mlm_loss, perplexity, unigram_cross_entropy  # noqa: E402
+from .tokenization import BPETokenizer, CharTokenizer  # noqa: E402
+# Lesson 06: the library twins of its exercises and the pieces of its demos (were utils.pipelines.X, utils.hub.X).
+from .batching import length_sorted_batches, padding_fraction  # noqa: E402
+from .data import make_reviews  # noqa: E402
+from .hub import mean_pool, shared_minilm  # noqa: E402
+from .pipelines import Pipeline, centrality_scores, postprocess_logits, select_sentences, split_sentences  # noqa: E402
+# Lesson 08: its data, tokenizer pieces and held-out loss (were utils.bpe.X, utils.modern_lm.X).
+from .bpe import chunks  # noqa: E402
+from .modern_lm import held_out_loss, modern_gpt_data  # noqa: E402
+
+__all__ += [
+    "IGNORE_INDEX", "blocks_at", "lm_batches", "mlm_batches", "evaluate_lm", "lm_loss", "mlm_loss", "perplexity",
+    "unigram_cross_entropy", "BPETokenizer", "CharTokenizer",
+    "length_sorted_batches", "padding_fraction", "make_reviews", "mean_pool", "shared_minilm", "Pipeline",
+    "centrality_scores", "postprocess_logits", "select_sentences", "split_sentences",
+    "chunks", "held_out_loss", "modern_gpt_data",
+]
