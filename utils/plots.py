@@ -1,9 +1,12 @@
 """Plots the lessons share: attention heat maps and loss curves (matplotlib)."""
+from collections.abc import Sequence
+
 import matplotlib.pyplot as plt
 import torch
 
 
-def plot_attention(weights, queries=None, keys=None, ax=None, title=None, cmap="viridis"):
+def plot_attention(weights: torch.Tensor, queries: Sequence[str] | None = None, keys: Sequence[str] | None = None,
+                   ax: plt.Axes | None = None, title: str | None = None, cmap: str = "viridis") -> plt.Axes:
     """Heat map of one attention matrix (Lq, Lk): row i shows where query i looks.
 
     queries/keys are optional tick labels (e.g. the tokens)."""
@@ -25,7 +28,8 @@ def plot_attention(weights, queries=None, keys=None, ax=None, title=None, cmap="
     return ax
 
 
-def plot_losses(history, ax=None, label=None, window=20, title="training loss"):
+def plot_losses(history, ax: plt.Axes | None = None, label: str | None = None, window: int = 20,
+                title: str = "training loss") -> plt.Axes:
     """Raw and smoothed loss curve of a utils.training.History."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
@@ -39,7 +43,8 @@ def plot_losses(history, ax=None, label=None, window=20, title="training loss"):
     return ax
 
 
-def plot_attention_heads(weights, tokens=None, axes=None, ncols=4, title=None, cmap="viridis", colorbar=None):
+def plot_attention_heads(weights: torch.Tensor, tokens: Sequence[str] | None = None, axes=None, ncols: int = 4,
+                         title: str | None = None, cmap: str = "viridis", colorbar: bool | None = None):
     """Every head of one layer in one figure: weights (H, Lq, Lk) -> H small heat maps, "head 0", ...
 
     All heads share one colour scale (0 to the largest weight), so a pale head really does spread

@@ -10,12 +10,13 @@ the same in every front end, and the cell's saved output is one widget with a st
     interactive_figure(draw, length=IntSlider(value=10, min=1, max=50))
 """
 import io
+from collections.abc import Callable
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 
 
-def figure_png(fig, dpi=90):
+def figure_png(fig: plt.Figure, dpi: int = 90) -> bytes:
     """The PNG bytes of a matplotlib figure (the figure is closed afterwards)."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
@@ -60,6 +61,7 @@ class InteractiveFigure(widgets.VBox):
         return f"InteractiveFigure({settings})"
 
 
-def interactive_figure(draw, figsize=(7, 3.5), axes=None, dpi=90, **controls):
+def interactive_figure(draw: Callable, figsize: tuple[float, float] = (7, 3.5), axes=None, dpi: int = 90,
+                       **controls) -> "InteractiveFigure":
     """Build an InteractiveFigure; return it as a cell's last value to show it."""
     return InteractiveFigure(draw, figsize=figsize, axes=axes, dpi=dpi, **controls)
