@@ -69,11 +69,22 @@ from .pipelines import Pipeline, centrality_scores, postprocess_logits, select_s
 # Lesson 08: its data, tokenizer pieces and held-out loss (were utils.bpe.X, utils.modern_lm.X).
 from .bpe import chunks  # noqa: E402
 from .modern_lm import held_out_loss, modern_gpt_data  # noqa: E402
+# Every lesson: figures. utils.figures pulls in matplotlib and ipywidgets (~0.75 s), so it loads on first use only.
+_LAZY = {"plot_attention": "figures", "plot_attention_heads": "figures", "plot_losses": "figures",
+         "interactive_figure": "figures"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib  # only here: a lazy attribute of the package (PEP 562)
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ += [
     "IGNORE_INDEX", "blocks_at", "lm_batches", "mlm_batches", "evaluate_lm", "lm_loss", "mlm_loss", "perplexity",
     "unigram_cross_entropy", "BPETokenizer", "CharTokenizer",
     "length_sorted_batches", "padding_fraction", "make_reviews", "mean_pool", "shared_minilm", "Pipeline",
     "centrality_scores", "postprocess_logits", "select_sentences", "split_sentences",
-    "chunks", "held_out_loss", "modern_gpt_data",
+    "chunks", "held_out_loss", "modern_gpt_data", *_LAZY,
 ]
