@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 
 
@@ -69,8 +70,6 @@ def plot_attention_heads(weights: torch.Tensor, tokens: Sequence[str] | None = N
     spanning Axes that the caller laid out would fight with its layout). Returns the H Axes drawn
     on, in head order.
     """
-    import numpy as np
-
     w = weights.detach().float().cpu() if torch.is_tensor(weights) else torch.as_tensor(weights, dtype=torch.float32)
     if w.dim() != 3 or w.numel() == 0:
         raise ValueError(
