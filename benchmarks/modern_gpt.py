@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import utils  # noqa: E402
 from utils.modern import ModernGPT  # noqa: E402
 from utils.modern_lm import ASSET, load_modern_gpt, modern_gpt_data  # noqa: E402
-from utils.text import blocks_at, lm_batches  # noqa: E402
+from utils.batching import blocks_at, lm_batches  # noqa: E402
 
 
 def n_params(model):

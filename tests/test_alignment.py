@@ -5,7 +5,8 @@ import torch
 from utils import Transformer, causal_mask, padding_mask
 from utils.alignment import (aligned_words, alignment, alignment_accuracy, cross_attention_weights,
                              decoder_attention_weights)
-from utils.data import Vocab, make_translation_corpus, word_translations
+from utils.data import make_translation_corpus, word_translations
+from utils.tokenization import Vocab
 from utils.translator import train_translator
 
 PAD, BOS, EOS = 0, 1, 2

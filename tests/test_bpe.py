@@ -1,4 +1,4 @@
-"""utils.bpe (lesson 08's byte-level BPE) and utils.corpus (the offline stdlib corpus)."""
+"""utils.bpe (lesson 08's byte-level BPE) and utils.data.stdlib (the offline stdlib corpus)."""
 import random
 
 import pytest
@@ -74,7 +74,7 @@ def test_matches_a_naive_byte_pair_encoder():
 
 
 def test_stdlib_corpus_is_deterministic_and_offline():
-    from utils.corpus import stdlib_corpus
+    from utils.data import stdlib_corpus
     small = ["json", "textwrap"]
     a, b = stdlib_corpus(small, include_help=False), stdlib_corpus(small, include_help=False)
     assert a == b and "JSON" in a and len(a) > 5000

@@ -10,7 +10,7 @@ SETUP_CELL = (REPO / "tools" / "setup_cell.py").read_text()
 # After the setup cell, a lesson uses the course's library through a plain import.
 LESSON_USES_UTILS = """
 import utils
-from utils.widgets import interactive_figure
+from utils.figures import interactive_figure
 assert utils.__course__ == "transformers-from-first-principles", utils
 q = torch.randn(1, 3, 4)
 out, _ = utils.scaled_dot_product_attention(q, q, q)

@@ -3,10 +3,13 @@ import torch
 
 from utils import Transformer, seed_everything, train
 from utils.batching import pad_batch
-from utils.data import (ADJECTIVES, BOS, EOS, NOUNS, PAD, SUBJECT_NOUNS, UNK, VERBS, Vocab,
-                        encode_pairs, grammar_size, make_translation_corpus, noun_phrase,
-                        seq2seq_loss, sentence, translation_batches, trim_padding,
-                        word_translations)
+from utils.batching import trim_padding
+from utils.data import (ADJECTIVES, NOUNS, SUBJECT_NOUNS, VERBS, encode_pairs, grammar_size, make_translation_corpus,
+                        noun_phrase, sentence, translation_batches, word_translations)
+from utils.losses import seq2seq_loss
+from utils.tokenization import Vocab
+
+PAD, BOS, EOS, UNK = Vocab.pad_id, Vocab.bos_id, Vocab.eos_id, Vocab.unk_id
 
 
 def noun(french):

@@ -6,7 +6,8 @@ import torch
 import torch.nn as nn
 
 from utils import Transformer
-from utils.data import Vocab, make_translation_corpus
+from utils.data import make_translation_corpus
+from utils.tokenization import Vocab
 from utils.decoding import beam_search, sequence_log_prob, translate
 from utils.translator import exact_match, train_translator
 

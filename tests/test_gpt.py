@@ -7,10 +7,11 @@ import torch.nn.functional as F
 
 from utils import seed_everything, train
 from utils.attention import KVCache
+from utils.batching import IGNORE_INDEX
 from utils.bert import MaskedLM
 from utils.gpt import GPT, GPTBlock, TokenPositionEmbedding
+from utils.losses import lm_loss, mlm_loss
 from utils.sampling import next_token_probs, sample_next_token
-from utils.text import IGNORE_INDEX, lm_loss, mlm_loss
 
 from twins import encoder_layer_into_torch
 

@@ -169,6 +169,6 @@ def test_modern_gpt_learns_a_repeating_pattern():
     torch.manual_seed(0)
     data = torch.tensor([1, 2, 3, 4, 5, 6, 7] * 200)
     model = ModernGPT(8, 16, 32, 4, 2, 64, num_kv_heads=2)
-    batches = utils.text.lm_batches(data, 16, 16, seed=0)
-    utils.train(model, batches, utils.text.lm_loss, steps=150, lr=3e-3, progress=False)
-    assert utils.text.evaluate_lm(model, data, 16) < 0.1
+    batches = utils.batching.lm_batches(data, 16, 16, seed=0)
+    utils.train(model, batches, utils.losses.lm_loss, steps=150, lr=3e-3, progress=False)
+    assert utils.losses.evaluate_lm(model, data, 16) < 0.1

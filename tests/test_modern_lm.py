@@ -25,7 +25,7 @@ def test_held_out_loss_measured_afresh_matches_the_record(shipped):
         pytest.skip(f"this Python's docstrings differ from the corpus it was trained on (Python {meta['python']})")
     loss = held_out_loss(model, data.val_ids)
     assert abs(loss - meta["val_loss"]) < 0.01, f"held-out loss {loss:.4f}, recorded {meta['val_loss']}"
-    unigram = utils.text.unigram_cross_entropy(data.train_ids, data.val_ids, tok.vocab_size)
+    unigram = utils.losses.unigram_cross_entropy(data.train_ids, data.val_ids, tok.vocab_size)
     assert loss < unigram - 1.0  # it uses context: far below the best context-free model
 
 

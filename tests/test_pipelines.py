@@ -1,4 +1,4 @@
-"""utils.pipeline, utils.hub and utils.reviews: Hugging Face's call conventions and output formats,
+"""utils.pipeline, utils.hub and utils.data.reviews: Hugging Face's call conventions and output formats,
 the shared pieces checked against brute force or PyTorch, the cache, and the models' held-out scores.
 
 The tests that need the GPT or the translator are marked slow: the first time, utils.hub trains them
@@ -15,9 +15,9 @@ import torch
 import torch.nn.functional as F
 
 import utils
-from utils import hub
+from utils import batching, hub, runtime
 from utils import pipelines as P
-from utils.reviews import ADJECTIVES, LABELS, SUBJECTS, VERDICTS, make_reviews
+from utils.data.reviews import ADJECTIVES, LABELS, SUBJECTS, VERDICTS, make_reviews
 
 # --------------------------------------------------------------------------------------------------
 # Post-processing: logits -> {"label", "score"}
@@ -66,36 +66,36 @@ def test_postprocess_logits_is_stable_and_checks_its_input():
 def test_pad_batch_matches_pytorch_pad_sequence():
     rng = random.Random(0)
     sequences = [[rng.randrange(1, 100) for _ in range(rng.randrange(1, 9))] for _ in range(7)]
-    ids, mask = P.pad_batch(sequences, pad_id=0)
+    ids, mask = batching.pad_batch(sequences, pad_id=0)
     expected = torch.nn.utils.rnn.pad_sequence([torch.tensor(s) for s in sequences], batch_first=True)
     assert ids.dtype == mask.dtype == torch.long
     assert torch.equal(ids, expected)
     assert torch.equal(mask, (torch.arange(ids.size(1)) < torch.tensor([len(s) for s in sequences])[:, None]).long())
-    ids, _ = P.pad_batch([[5], [6, 7]], pad_id=9)
+    ids, _ = batching.pad_batch([[5], [6, 7]], pad_id=9)
     assert ids.tolist() == [[5, 9], [6, 7]]
     with pytest.raises(ValueError):
-        P.pad_batch([])
+        batching.pad_batch([])
     with pytest.raises(ValueError):
-        P.pad_batch([[1], []])
+        batching.pad_batch([[1], []])
 
 
 def test_length_sorted_batches_cover_every_index_and_reduce_padding():
     rng = random.Random(1)
     lengths = [rng.randrange(1, 60) for _ in range(101)]
-    batches = P.length_sorted_batches(lengths, 8)
+    batches = batching.length_sorted_batches(lengths, 8)
     assert sorted(i for b in batches for i in b) == list(range(101))
     assert [len(b) for b in batches] == [8] * 12 + [5]
     flat = [lengths[i] for b in batches for i in b]
     assert flat == sorted(lengths, reverse=True)
     in_order = [list(range(s, min(s + 8, 101))) for s in range(0, 101, 8)]
-    assert P.padding_fraction(lengths, batches) < P.padding_fraction(lengths, in_order)
+    assert batching.padding_fraction(lengths, batches) < batching.padding_fraction(lengths, in_order)
     # brute force: padded positions / all positions
     padded = sum(len(b) * max(lengths[i] for i in b) for b in in_order)
-    assert P.padding_fraction(lengths, in_order) == pytest.approx((padded - sum(lengths)) / padded)
-    assert P.length_sorted_batches([3, 3, 3], 2) == [[0, 1], [2]]  # ties keep their order
-    assert P.length_sorted_batches([], 4) == []
+    assert batching.padding_fraction(lengths, in_order) == pytest.approx((padded - sum(lengths)) / padded)
+    assert batching.length_sorted_batches([3, 3, 3], 2) == [[0, 1], [2]]  # ties keep their order
+    assert batching.length_sorted_batches([], 4) == []
     with pytest.raises(ValueError):
-        P.length_sorted_batches([1, 2], 0)
+        batching.length_sorted_batches([1, 2], 0)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -155,17 +155,17 @@ def test_unknown_task_and_model_list_what_is_available():
 
 
 def test_as_device():
-    assert P.as_device(-1) == torch.device("cpu")
-    assert P.as_device("cpu") == torch.device("cpu")
-    assert P.as_device(torch.device("cpu")) == torch.device("cpu")
-    assert P.as_device(None) == utils.get_device()
+    assert runtime.as_device(-1) == torch.device("cpu")
+    assert runtime.as_device("cpu") == torch.device("cpu")
+    assert runtime.as_device(torch.device("cpu")) == torch.device("cpu")
+    assert runtime.as_device(None) == utils.get_device()
     with pytest.raises(ValueError, match="device"):
-        P.as_device("tpu-please")
+        runtime.as_device("tpu-please")
     with pytest.raises(ValueError, match="device"):
-        P.as_device(True)
+        runtime.as_device(True)
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA"):
-            P.as_device(0)
+            runtime.as_device(0)
 
 
 class EchoPipeline(P.Pipeline):
@@ -216,7 +216,7 @@ def test_pipeline_machinery_batches_by_length_and_keeps_input_order():
 
 
 def test_register_task(monkeypatch):
-    monkeypatch.setattr(P, "TASKS", dict(P.TASKS))
+    monkeypatch.setattr(P.registry, "TASKS", dict(P.TASKS))
     with pytest.raises(ValueError, match="already registered"):
         P.register_task("summarization", EchoPipeline, "sentence-transformers/all-MiniLM-L6-v2")
     with pytest.raises(ValueError, match="subclass"):
@@ -282,7 +282,7 @@ def test_review_labels_follow_the_grammar():
 def tiny_recipe(monkeypatch, tmp_path):
     """A recipe that 'trains' a 2x2 linear layer, counting its runs, with the cache in tmp_path."""
     monkeypatch.setenv("TRANSFORMERS_COURSE_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(hub, "ASSETS", tmp_path / "assets")
+    monkeypatch.setattr(hub.framework, "ASSETS", tmp_path / "assets")
     runs = []
 
     def train(settings, progress=False, device=None):
@@ -504,7 +504,7 @@ def test_translation_formats_and_accuracy():
 def test_every_recipe_trains_saves_and_rebuilds(name, small, monkeypatch, tmp_path):
     """The real recipes, shortened: what the committed or cached weights normally hide."""
     monkeypatch.setenv("TRANSFORMERS_COURSE_CACHE", str(tmp_path))
-    monkeypatch.setattr(hub, "ASSETS", tmp_path / "no-assets")
+    monkeypatch.setattr(hub.framework, "ASSETS", tmp_path / "no-assets")
     recipe = hub.MODELS[name]
     monkeypatch.setitem(hub.MODELS, name, hub.Recipe(name, recipe.description, recipe.build, recipe.train, small))
     loaded = hub.load_model(name, "cpu")

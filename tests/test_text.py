@@ -1,4 +1,5 @@
-"""utils.text: the offline corpus, its tokenizers (and their cache), LM batches and BERT's masking."""
+"""Lesson 05's text pipeline: utils.data.pydoc (the offline corpus), utils.tokenization (its tokenizers and their
+cache), utils.batching (LM batches and BERT's masking) and utils.losses (LM losses and metrics)."""
 import collections
 import math
 
@@ -6,10 +7,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from utils import runtime, text
-from utils.text import (IGNORE_INDEX, BPETokenizer, CharTokenizer, blocks_at, evaluate_lm, get_batch,
-                        lm_batches, lm_loss, load_corpus, load_text_corpus, mask_tokens, mlm_loss,
-                        split_corpus, train_bpe, unigram_cross_entropy)
+import utils.data.pydoc
+from utils import runtime
+from utils.batching import IGNORE_INDEX, blocks_at, get_batch, lm_batches, mask_tokens
+from utils.data.pydoc import load_corpus, load_text_corpus, split_corpus
+from utils.losses import evaluate_lm, lm_loss, mlm_loss, unigram_cross_entropy
+from utils.tokenization import BPETokenizer, CharTokenizer, train_bpe
 
 
 @pytest.fixture
@@ -131,7 +134,7 @@ def test_falls_back_to_characters_without_tokenizers(cache, monkeypatch):
     def missing(*args, **kwargs):
         raise ImportError("no tokenizers here")
 
-    monkeypatch.setattr(text, "train_bpe", missing)
+    monkeypatch.setattr(utils.data.pydoc, "train_bpe", missing)
     with pytest.warns(UserWarning, match="falling back to characters"):
         corpus = load_text_corpus("bpe")
     assert isinstance(corpus.tokenizer, CharTokenizer)

@@ -23,20 +23,21 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from utils import hub  # noqa: E402
+from utils.runtime import cache_dir  # noqa: E402
 
 
 def main(argv=None):
     trainable = [name for name, recipe in hub.MODELS.items() if recipe.train is not None]
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("models", nargs="*", help=f"which models (default: all of {', '.join(trainable)})")
-    parser.add_argument("--out", type=Path, default=None, help=f"folder for the weights (default: {hub.cache_dir()})")
+    parser.add_argument("--out", type=Path, default=None, help=f"folder for the weights (default: {cache_dir()})")
     parser.add_argument("--force", action="store_true", help="retrain even if the weights exist")
     parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best one here)")
     args = parser.parse_args(argv)
     unknown = [m for m in args.models if m not in trainable]
     if unknown:
         parser.error(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(trainable)}")
-    folder = hub.cache_dir() if args.out is None else args.out
+    folder = cache_dir() if args.out is None else args.out
     for name in args.models or trainable:
         present = hub.candidate_paths(name) if args.out is None else [folder / hub.weights_filename(name)]
         existing = [p for p in present if p.is_file()]

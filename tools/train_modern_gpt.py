@@ -18,8 +18,9 @@ import utils  # noqa: E402
 from utils.bpe import ByteBPE  # noqa: E402
 from utils.modern import ModernGPT  # noqa: E402
 from utils.modern_lm import ASSET, text_sha1, held_out_loss, load_modern_gpt, modern_gpt_data, save_modern_gpt  # noqa: E402
-from utils.corpus import split_corpus, stdlib_corpus  # noqa: E402
-from utils.text import lm_batches, lm_loss  # noqa: E402
+from utils.data import split_corpus, stdlib_corpus  # noqa: E402
+from utils.batching import lm_batches  # noqa: E402
+from utils.losses import lm_loss  # noqa: E402
 
 CONFIG = dict(vocab_size=1024, block_size=128, d_model=128, num_heads=4, num_kv_heads=2, num_layers=4, d_ff=344)
 

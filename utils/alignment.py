@@ -15,7 +15,7 @@ import torch.nn as nn
 
 from .attention import capture_attention
 from .runtime import eval_mode
-from .data.french import Vocab, tokenize
+from .tokenization import Vocab, tokenize
 from .decoding import translate
 
 ATTENTIONS = ("cross_attn", "self_attn")

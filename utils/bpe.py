@@ -14,19 +14,20 @@ Training is deterministic: ties between equally frequent pairs go to the smalles
 import json
 import re
 from collections import Counter
+from collections.abc import Iterable
 
 # A word with an optional leading space, digits, other symbols, or whitespace (GPT-2's idea with `re`).
 CHUNK = re.compile(r" ?[^\W\d_]+| ?\d+| ?[^\s\w]+|\s+(?!\S)|\s+|_+")
 
 
-def chunks(text):
+def chunks(text: str) -> list[str]:
     """text -> the list of chunks merges stay inside; ''.join(chunks(text)) == text."""
     if not isinstance(text, str):
         raise ValueError(f"text must be a str, got {type(text).__name__}")
     return CHUNK.findall(text)
 
 
-def pair_counts(words):
+def pair_counts(words) -> Counter:
     """{tuple of ids: count} -> Counter of adjacent id pairs, weighted by how often each word occurs."""
     counts = Counter()
     for word, n in words.items():
@@ -35,7 +36,7 @@ def pair_counts(words):
     return counts
 
 
-def merge_pair(ids, pair, new_id):
+def merge_pair(ids: list[int], pair: tuple[int, int], new_id: int) -> list[int]:
     """Replace every non-overlapping occurrence of pair (left to right) in the list ids by new_id."""
     out, i = [], 0
     while i < len(ids):
@@ -51,7 +52,7 @@ def merge_pair(ids, pair, new_id):
 class ByteBPE:
     """Byte-level BPE: `merges` is the ordered list of learned pairs; merge k makes id 256 + k."""
 
-    def __init__(self, merges=()):
+    def __init__(self, merges: Iterable[tuple[int, int]] = ()):
         self.merges = [tuple(p) for p in merges]
         self.ranks = {pair: i for i, pair in enumerate(self.merges)}
         self.vocab = [bytes([b]) for b in range(256)]  # id -> bytes
@@ -62,7 +63,7 @@ class ByteBPE:
         self._cache = {}
 
     @classmethod
-    def train(cls, text, vocab_size, progress=False):
+    def train(cls, text: str, vocab_size: int, progress: bool = False) -> "ByteBPE":
         """Learn vocab_size - 256 merges from text: repeatedly join the most frequent adjacent pair."""
         if not isinstance(vocab_size, int) or vocab_size < 256:
             raise ValueError(f"vocab_size must be an integer >= 256 (the 256 bytes), got {vocab_size!r}")
@@ -86,7 +87,7 @@ class ByteBPE:
         return cls(merges)
 
     @property
-    def vocab_size(self):
+    def vocab_size(self) -> int:
         return len(self.vocab)
 
     def _encode_chunk(self, chunk):
@@ -103,11 +104,11 @@ class ByteBPE:
             self._cache[chunk] = ids
         return ids
 
-    def encode(self, text):
+    def encode(self, text: str) -> list[int]:
         """str -> list of ids (applies merges in the order they were learned, inside each chunk)."""
         return [i for c in chunks(text) for i in self._encode_chunk(c)]
 
-    def decode(self, ids):
+    def decode(self, ids: Iterable[int]) -> str:
         """ids -> str; byte sequences that are not valid UTF-8 (a cut-off character) become U+FFFD."""
         ids = ids.tolist() if hasattr(ids, "tolist") else list(ids)
         bad = [i for i in ids if not isinstance(i, int) or not 0 <= i < len(self.vocab)]
@@ -115,14 +116,14 @@ class ByteBPE:
             raise ValueError(f"ids must be integers in [0, {len(self.vocab)}), got {bad[:5]}")
         return b"".join(self.vocab[i] for i in ids).decode("utf-8", errors="replace")
 
-    def token_bytes(self, i):
+    def token_bytes(self, i: int) -> bytes:
         return self.vocab[i]
 
-    def to_json(self):
+    def to_json(self) -> str:
         return json.dumps({"merges": self.merges})
 
     @classmethod
-    def from_json(cls, text):
+    def from_json(cls, text: str) -> "ByteBPE":
         return cls(json.loads(text)["merges"])
 
     def __repr__(self):

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from .bpe import ByteBPE
-from .corpus import split_corpus, stdlib_corpus
+from .data import split_corpus, stdlib_corpus
 from .modern import ModernGPT
-from .text import evaluate_lm
+from .losses import evaluate_lm
 
 ASSET = Path(__file__).resolve().parent / "assets" / "course--modern-gpt.safetensors"
 VAL_FRACTION = 0.05
@@ -34,7 +35,7 @@ class LMData:
     val_ids: torch.Tensor  # (N_val,) torch.long
 
 
-def modern_gpt_data(tokenizer, text=None):
+def modern_gpt_data(tokenizer: ByteBPE, text: str | None = None) -> "LMData":
     """The stdlib corpus split 95/5 (cut at a blank line) and encoded with `tokenizer`."""
     text = stdlib_corpus() if text is None else text
     train_text, val_text = split_corpus(text, VAL_FRACTION)
@@ -42,29 +43,29 @@ def modern_gpt_data(tokenizer, text=None):
     return LMData(train_text, val_text, as_ids(train_text), as_ids(val_text))
 
 
-def text_sha1(text):
+def text_sha1(text: str) -> str:
     """A short fingerprint of a text (the checkpoint records its validation text's)."""
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
-def held_out_loss(model, val_ids, block_size=EVAL_BLOCK, max_blocks=EVAL_BLOCKS):
+def held_out_loss(model: ModernGPT, val_ids: torch.Tensor, block_size: int = EVAL_BLOCK,
+                  max_blocks: int = EVAL_BLOCKS) -> float:
     """Mean next-token cross-entropy (nats/token) on fixed consecutive blocks of val_ids."""
     return evaluate_lm(model, val_ids, block_size, batch_size=32, max_blocks=max_blocks)
 
 
-def save_modern_gpt(model, tokenizer, path, **extra):
+def save_modern_gpt(model: ModernGPT, tokenizer: ByteBPE, path: str | Path, **extra) -> None:
     """Weights (the tied head stored once) + config, merges and `extra` (json-able) as metadata."""
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if k != "lm_head.weight"}
     meta = {"config": json.dumps(model.config), "merges": tokenizer.to_json(), "extra": json.dumps(extra)}
     save_file(state, str(path), metadata=meta)
 
 
-def load_modern_gpt(path=None, device="cpu"):
+def load_modern_gpt(path: str | Path | None = None, device="cpu") -> tuple[ModernGPT, ByteBPE, dict]:
     """-> (ModernGPT in eval mode, ByteBPE, metadata dict) from the shipped (or given) safetensors file."""
     path = Path(path) if path is not None else ASSET
     if not path.exists():
         raise FileNotFoundError(f"no checkpoint at {path}: run python tools/train_modern_gpt.py")
-    from safetensors import safe_open
     with safe_open(str(path), "pt") as f:
         meta = f.metadata()
     model = ModernGPT(**json.loads(meta["config"]))

@@ -6,9 +6,11 @@ prints the same numbers on every CPU: no wall-clock budget decides when it stops
 import itertools
 import math
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import torch
+from torch import nn
 from tqdm.auto import tqdm
 
 from .runtime import eval_mode
@@ -18,12 +20,12 @@ from .runtime import eval_mode
 class History:
     """What a training run leaves behind: one loss and learning rate per step, and eval results."""
 
-    losses: list = field(default_factory=list)
-    lrs: list = field(default_factory=list)
-    evals: list = field(default_factory=list)  # (step, value) pairs from eval_fn
+    losses: list[float] = field(default_factory=list)
+    lrs: list[float] = field(default_factory=list)
+    evals: list[tuple[int, float]] = field(default_factory=list)  # (step, value) pairs from eval_fn
     seconds: float = 0.0
 
-    def smoothed(self, window=20):
+    def smoothed(self, window: int = 20) -> list[float]:
         """Running mean of the loss over `window` steps, for a readable curve."""
         out, total = [], 0.0
         for i, loss in enumerate(self.losses):
@@ -34,7 +36,7 @@ class History:
         return out
 
 
-def warmup_cosine(step, warmup_steps, total_steps, min_ratio=0.1):
+def warmup_cosine(step: int, warmup_steps: int, total_steps: int, min_ratio: float = 0.1) -> float:
     """Learning-rate multiplier: linear warm-up to 1, then cosine decay to min_ratio."""
     if step < warmup_steps:
         return (step + 1) / warmup_steps
@@ -52,8 +54,11 @@ def _batch_source(batches):
     return lambda: next(stream)
 
 
-def train(model, batches, loss_fn, steps, lr=1e-3, warmup_steps=None, weight_decay=0.01,
-          grad_clip=1.0, optimizer=None, eval_fn=None, eval_every=None, progress=True, desc="training"):
+def train(model: nn.Module, batches: Callable[[], object] | Iterable, loss_fn: Callable[[nn.Module, object], torch.Tensor],
+          steps: int, lr: float = 1e-3, warmup_steps: int | None = None, weight_decay: float = 0.01,
+          grad_clip: float | None = 1.0, optimizer: torch.optim.Optimizer | None = None,
+          eval_fn: Callable[[nn.Module], float] | None = None, eval_every: int | None = None, progress: bool = True,
+          desc: str = "training") -> History:
     """Train `model` for `steps` optimiser steps and return a History.
 
     batches  a callable returning one batch, or an iterable of batches (a DataLoader: it is re-iterated)
@@ -99,14 +104,14 @@ def train(model, batches, loss_fn, steps, lr=1e-3, warmup_steps=None, weight_dec
 
 
 @torch.no_grad()
-def evaluate(model, metric_fn):
+def evaluate(model: nn.Module, metric_fn: Callable[[nn.Module], object]) -> object:
     """Run metric_fn(model) in eval mode without gradients, then restore the previous mode."""
     with eval_mode(model):
         value = metric_fn(model)
     return float(value) if torch.is_tensor(value) else value
 
 
-def accuracy(logits, targets, ignore_index=None):
+def accuracy(logits: torch.Tensor, targets: torch.Tensor, ignore_index: int | None = None) -> float:
     """Fraction of positions where argmax(logits) == targets, skipping ignore_index."""
     pred = logits.argmax(dim=-1)
     keep = torch.ones_like(targets, dtype=torch.bool) if ignore_index is None else targets != ignore_index

@@ -5,7 +5,9 @@ from typing import Callable, Optional, Sequence, Union
 import torch
 import torch.nn as nn
 
-from .data.french import Vocab, make_translation_corpus, seq2seq_loss, translation_batches
+from .data.french import make_translation_corpus, translation_batches
+from .losses import seq2seq_loss
+from .tokenization import Vocab
 from .decoding import translate
 from .runtime import seed_everything
 from .transformer import Transformer

@@ -4,8 +4,8 @@
 """
 CHEATS = {
     # only knows two labels, and sorts nothing beyond them: right on the visible (1, 2) case only
-    "logits_to_labels": ("test_logits_to_labels", '''
-def logits_to_labels(logits, id2label, top_k=1):
+    "postprocess_logits": ("test_postprocess_logits", '''
+def postprocess_logits(logits, id2label, top_k=1):
     probs = torch.softmax(logits, dim=-1)
     out = []
     for row in probs.tolist():
@@ -14,27 +14,27 @@ def logits_to_labels(logits, id2label, top_k=1):
     return out
 '''),
     # pads with 0 whatever pad_id says
-    "pad_token_ids": ("test_pad_token_ids", '''
-def pad_token_ids(sequences, pad_id=0):
+    "pad_batch": ("test_pad_batch", '''
+def pad_batch(sequences, pad_id=0):
     longest = max(len(s) for s in sequences)
     ids = torch.tensor([list(s) + [0] * (longest - len(s)) for s in sequences], dtype=torch.long)
     return ids, (ids != 0).long()
 '''),
     # sorts by length but breaks ties the wrong way (unstable), and chunks correctly
-    "sort_into_batches": ("test_sort_into_batches", '''
-def sort_into_batches(lengths, batch_size):
+    "length_sorted_batches": ("test_length_sorted_batches", '''
+def length_sorted_batches(lengths, batch_size):
     order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], -i))
     return [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
 '''),
     # sums the similarities instead of averaging them, and counts each sentence's similarity to itself
     "centrality_summary": ("test_centrality_summary", '''
-def centrality(embeddings):
+def centrality_scores(embeddings):
     unit = F.normalize(embeddings.float(), dim=-1)
     return (unit @ unit.T).sum(dim=1)
 
 
 def summarize(sentences, embeddings, num_sentences):
-    scores = centrality(embeddings).tolist()
+    scores = centrality_scores(embeddings).tolist()
     ranked = sorted(range(len(sentences)), key=lambda i: -scores[i])
     return " ".join(sentences[i] for i in sorted(ranked[:num_sentences]))
 '''),
@@ -43,7 +43,7 @@ def summarize(sentences, embeddings, num_sentences):
 TEMPERATURE = 0.05
 
 
-class ZeroShotClassificationPipeline(utils.pipelines.Pipeline):
+class ZeroShotClassificationPipeline(utils.Pipeline):
     task = "zero-shot-classification"
     parameters = {"candidate_labels": None, "hypothesis_template": "This example is {}."}
 

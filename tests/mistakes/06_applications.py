@@ -6,7 +6,7 @@ ZS_HEAD = '''
 TEMPERATURE = 0.05
 
 
-class ZeroShotClassificationPipeline(utils.pipelines.Pipeline):
+class ZeroShotClassificationPipeline(utils.Pipeline):
     task = "zero-shot-classification"
     parameters = {"candidate_labels": None, "hypothesis_template": "This example is {}."}
 
@@ -37,9 +37,9 @@ ZS_POST = '''
 '''
 
 MISTAKES = {
-    "test_logits_to_labels": [
+    "test_postprocess_logits": [
         ("raw logits as scores", '''
-def logits_to_labels(logits, id2label, top_k=1):
+def postprocess_logits(logits, id2label, top_k=1):
     k = logits.size(-1) if top_k is None else min(top_k, logits.size(-1))
     scores, ids = logits.float().topk(k, dim=-1)
     out = []
@@ -49,7 +49,7 @@ def logits_to_labels(logits, id2label, top_k=1):
     return out
 ''', "softmax"),
         ("softmax over the batch", '''
-def logits_to_labels(logits, id2label, top_k=1):
+def postprocess_logits(logits, id2label, top_k=1):
     probs = torch.softmax(logits.float(), dim=0)
     k = probs.size(-1) if top_k is None else min(top_k, probs.size(-1))
     scores, ids = probs.topk(k, dim=-1)
@@ -60,7 +60,7 @@ def logits_to_labels(logits, id2label, top_k=1):
     return out
 ''', "dim 0"),
         ("lowest first", '''
-def logits_to_labels(logits, id2label, top_k=1):
+def postprocess_logits(logits, id2label, top_k=1):
     probs = torch.softmax(logits.float(), dim=-1)
     out = []
     for row in probs.tolist():
@@ -70,7 +70,7 @@ def logits_to_labels(logits, id2label, top_k=1):
     return out
 ''', "highest first"),
         ("exp without the max: nan", '''
-def logits_to_labels(logits, id2label, top_k=1):
+def postprocess_logits(logits, id2label, top_k=1):
     e = torch.exp(logits.float())
     probs = e / e.sum(dim=-1, keepdim=True)
     k = probs.size(-1) if top_k is None else min(top_k, probs.size(-1))
@@ -82,7 +82,7 @@ def logits_to_labels(logits, id2label, top_k=1):
     return out
 ''', "nan"),
         ("tensor scores", '''
-def logits_to_labels(logits, id2label, top_k=1):
+def postprocess_logits(logits, id2label, top_k=1):
     probs = torch.softmax(logits.float(), dim=-1)
     k = probs.size(-1) if top_k is None else min(top_k, probs.size(-1))
     scores, ids = probs.topk(k, dim=-1)
@@ -93,78 +93,78 @@ def logits_to_labels(logits, id2label, top_k=1):
     return out
 ''', "Python floats"),
     ],
-    "test_pad_token_ids": [
+    "test_pad_batch": [
         ("padding on the left", '''
-def pad_token_ids(sequences, pad_id=0):
+def pad_batch(sequences, pad_id=0):
     longest = max(len(s) for s in sequences)
     ids = [[pad_id] * (longest - len(s)) + list(s) for s in sequences]
     mask = [[0] * (longest - len(s)) + [1] * len(s) for s in sequences]
     return torch.tensor(ids, dtype=torch.long), torch.tensor(mask, dtype=torch.long)
 ''', "wrong side"),
         ("mask inverted", '''
-def pad_token_ids(sequences, pad_id=0):
+def pad_batch(sequences, pad_id=0):
     longest = max(len(s) for s in sequences)
     ids = [list(s) + [pad_id] * (longest - len(s)) for s in sequences]
     mask = [[0] * len(s) + [1] * (longest - len(s)) for s in sequences]
     return torch.tensor(ids, dtype=torch.long), torch.tensor(mask, dtype=torch.long)
 ''', "inverted"),
         ("mask from ids != pad_id", '''
-def pad_token_ids(sequences, pad_id=0):
+def pad_batch(sequences, pad_id=0):
     longest = max(len(s) for s in sequences)
     ids = torch.tensor([list(s) + [pad_id] * (longest - len(s)) for s in sequences], dtype=torch.long)
     return ids, (ids != pad_id).long()
 ''', "length"),
         ("pads with 0 whatever pad_id", '''
-def pad_token_ids(sequences, pad_id=0):
+def pad_batch(sequences, pad_id=0):
     longest = max(len(s) for s in sequences)
     ids = [list(s) + [0] * (longest - len(s)) for s in sequences]
     mask = [[1] * len(s) + [0] * (longest - len(s)) for s in sequences]
     return torch.tensor(ids, dtype=torch.long), torch.tensor(mask, dtype=torch.long)
 ''', "pad_id"),
         ("float mask", '''
-def pad_token_ids(sequences, pad_id=0):
+def pad_batch(sequences, pad_id=0):
     longest = max(len(s) for s in sequences)
     ids = [list(s) + [pad_id] * (longest - len(s)) for s in sequences]
     mask = [[1] * len(s) + [0] * (longest - len(s)) for s in sequences]
     return torch.tensor(ids, dtype=torch.long), torch.tensor(mask, dtype=torch.float)
 ''', "torch.long"),
     ],
-    "test_sort_into_batches": [
+    "test_length_sorted_batches": [
         ("shortest first", '''
-def sort_into_batches(lengths, batch_size):
+def length_sorted_batches(lengths, batch_size):
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])
     return [order[s:s + batch_size] for s in range(0, len(order), batch_size)]
 ''', "longest first"),
         ("reversed ascending sort: ties reversed", '''
-def sort_into_batches(lengths, batch_size):
+def length_sorted_batches(lengths, batch_size):
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])[::-1]
     return [order[s:s + batch_size] for s in range(0, len(order), batch_size)]
 ''', "input order"),
         ("drops the last batch", '''
-def sort_into_batches(lengths, batch_size):
+def length_sorted_batches(lengths, batch_size):
     order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
     return [order[s:s + batch_size] for s in range(0, len(order) - batch_size + 1, batch_size)]
 ''', "last"),
         ("lengths, not indices", '''
-def sort_into_batches(lengths, batch_size):
+def length_sorted_batches(lengths, batch_size):
     order = sorted(lengths, reverse=True)
     return [order[s:s + batch_size] for s in range(0, len(order), batch_size)]
 ''', "indices"),
     ],
     "test_centrality_summary": [
         ("self-similarity counted", '''
-def centrality(embeddings):
+def centrality_scores(embeddings):
     unit = F.normalize(embeddings.float(), dim=-1)
     return (unit @ unit.T).mean(dim=1)
 
 
 def summarize(sentences, embeddings, num_sentences):
-    scores = centrality(embeddings).tolist()
+    scores = centrality_scores(embeddings).tolist()
     ranked = sorted(range(len(sentences)), key=lambda i: -scores[i])
     return " ".join(sentences[i] for i in sorted(ranked[:num_sentences]))
 ''', "itself"),
         ("raw dot products", '''
-def centrality(embeddings):
+def centrality_scores(embeddings):
     similarity = embeddings.float() @ embeddings.float().T
     n = similarity.size(0)
     if n == 1:
@@ -173,12 +173,12 @@ def centrality(embeddings):
 
 
 def summarize(sentences, embeddings, num_sentences):
-    scores = centrality(embeddings).tolist()
+    scores = centrality_scores(embeddings).tolist()
     ranked = sorted(range(len(sentences)), key=lambda i: -scores[i])
     return " ".join(sentences[i] for i in sorted(ranked[:num_sentences]))
 ''', "normalise"),
         ("summary in ranked order", '''
-def centrality(embeddings):
+def centrality_scores(embeddings):
     unit = F.normalize(embeddings.float(), dim=-1)
     similarity = unit @ unit.T
     n = similarity.size(0)
@@ -188,12 +188,12 @@ def centrality(embeddings):
 
 
 def summarize(sentences, embeddings, num_sentences):
-    scores = centrality(embeddings).tolist()
+    scores = centrality_scores(embeddings).tolist()
     ranked = sorted(range(len(sentences)), key=lambda i: -scores[i])
     return " ".join(sentences[i] for i in ranked[:num_sentences])
 ''', "original order"),
         ("one sentence: 0/0", '''
-def centrality(embeddings):
+def centrality_scores(embeddings):
     unit = F.normalize(embeddings.float(), dim=-1)
     similarity = unit @ unit.T
     n = similarity.size(0)
@@ -201,12 +201,12 @@ def centrality(embeddings):
 
 
 def summarize(sentences, embeddings, num_sentences):
-    scores = centrality(embeddings).tolist()
+    scores = centrality_scores(embeddings).tolist()
     ranked = sorted(range(len(sentences)), key=lambda i: -scores[i])
     return " ".join(sentences[i] for i in sorted(ranked[:num_sentences]))
 ''', "NaN"),
         ("ties: the later sentence wins", '''
-def centrality(embeddings):
+def centrality_scores(embeddings):
     unit = F.normalize(embeddings.float(), dim=-1)
     similarity = unit @ unit.T
     n = similarity.size(0)
@@ -216,7 +216,7 @@ def centrality(embeddings):
 
 
 def summarize(sentences, embeddings, num_sentences):
-    scores = centrality(embeddings).tolist()
+    scores = centrality_scores(embeddings).tolist()
     ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i], -i))
     return " ".join(sentences[i] for i in sorted(ranked[:num_sentences]))
 ''', "earlier"),

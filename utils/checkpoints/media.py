@@ -6,7 +6,7 @@ feature extractor (transformers' preprocessing); the course's model does the res
 import numpy as np
 import torch
 
-from .. import pipelines as P
+from ..pipelines.base import Pipeline, postprocess_logits
 
 
 def _open_image(item):
@@ -18,7 +18,7 @@ def _open_image(item):
     return item.convert("RGB")
 
 
-class _ImagePipeline(P.Pipeline):
+class _ImagePipeline(Pipeline):
     default_batch_size = 4
 
     def check_input(self, item):
@@ -49,7 +49,7 @@ class ImageClassificationPipeline(_ImagePipeline):
         return self.model(pixels)  # (B, num_labels)
 
     def postprocess(self, logits, top_k=5, function_to_apply="softmax", **params):
-        results = P.postprocess_logits(logits.cpu(), self.model.id2label, top_k, function_to_apply)
+        results = postprocess_logits(logits.cpu(), self.model.id2label, top_k, function_to_apply)
         return [r if isinstance(r, list) else [r] for r in results]  # always a list per image, as in HF
 
 
@@ -82,7 +82,7 @@ class ZeroShotImageClassificationPipeline(_ImagePipeline):
         return results
 
 
-class SpeechRecognitionPipeline(P.Pipeline):
+class SpeechRecognitionPipeline(Pipeline):
     """A waveform (a 1-D float array at the feature extractor's sampling rate, or {"raw", "sampling_rate"})
     -> {"text"}, by a Whisper checkpoint: greedy decoding from the checkpoint's start tokens."""
 

@@ -5,7 +5,10 @@ The checkpoint's config says which family it is (its model_type); the family's l
 course model; the checkpoint's own tokenizer or feature extractor (transformers' preprocessing, never
 its models) turns inputs into tensors.
 """
-from .. import pipelines as P
+from ..pipelines.base import Pipeline
+from ..pipelines.classification import TextClassificationPipeline
+from ..pipelines.features import FeatureExtractionPipeline
+from ..pipelines.generation import TextGenerationPipeline
 from ..decoding import beam_search
 from .bert import load_bert
 from ..runtime import check_int
@@ -19,7 +22,7 @@ from .vit import load_vit
 from .whisper import load_whisper
 
 
-class CheckpointTranslationPipeline(P.Pipeline):
+class CheckpointTranslationPipeline(Pipeline):
     """A sentence -> [{"translation_text"}], by a MarianMT checkpoint in utils.Transformer.
 
     The checkpoint's own tokenizer (SentencePiece) cuts the text; greedy decoding (num_beams=1, with
@@ -101,10 +104,10 @@ def _speech(folder, device):
 
 # task -> {model_type: (builder(folder, device) -> (model, tokenizer), Pipeline class)}
 CHECKPOINT_TASKS = {
-    "sentiment-analysis": {"bert": (_classifier, P.TextClassificationPipeline),
-                           "distilbert": (_classifier, P.TextClassificationPipeline)},
-    "feature-extraction": {"bert": (_encoder, P.FeatureExtractionPipeline)},
-    "text-generation": {"gpt2": (_generator, P.TextGenerationPipeline)},
+    "sentiment-analysis": {"bert": (_classifier, TextClassificationPipeline),
+                           "distilbert": (_classifier, TextClassificationPipeline)},
+    "feature-extraction": {"bert": (_encoder, FeatureExtractionPipeline)},
+    "text-generation": {"gpt2": (_generator, TextGenerationPipeline)},
     "translation": {"marian": (_translator, CheckpointTranslationPipeline)},  # also translation_xx_to_yy
     "image-classification": {"vit": (_image_classifier, ImageClassificationPipeline)},
     "zero-shot-image-classification": {"clip": (_zero_shot, ZeroShotImageClassificationPipeline)},

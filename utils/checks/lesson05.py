@@ -5,8 +5,8 @@ import math
 import torch
 
 from ..attention import causal_mask, padding_mask
+from ..batching import IGNORE_INDEX
 from ..sampling import next_token_probs
-from ..text import IGNORE_INDEX
 from .compare import expect_tensor, expect_tuple
 from .core import CheckFailed, Exercise, register
 

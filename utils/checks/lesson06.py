@@ -3,7 +3,7 @@ summarizer and a zero-shot classification pipeline (built on the shipped MiniLM)
 import torch
 import torch.nn.functional as F
 
-from .. import hub, pipelines
+from .. import batching, hub, pipelines
 from .compare import expect_equal, expect_tensor, expect_tuple
 from .core import CheckFailed, Exercise, register
 
@@ -14,7 +14,7 @@ def _minilm():
     return hub.shared_minilm("cpu")
 
 
-# --- logits_to_labels ------------------------------------------------------------------------------------
+# --- postprocess_logits ------------------------------------------------------------------------------------
 
 def _labels_cases(g):
     log3 = float(torch.tensor(3.0).log())
@@ -105,12 +105,12 @@ def _labels_judge(got, case):
 
 
 register(Exercise(
-    test="test_logits_to_labels", names=("logits_to_labels",), cases=_labels_cases,
+    test="test_postprocess_logits", names=("postprocess_logits",), cases=_labels_cases,
     call=lambda f, c: f(c["logits"], c["id2label"], c["top_k"]), judge=_labels_judge,
     forbidden=("postprocess_logits", "TextClassificationPipeline")))
 
 
-# --- pad_token_ids ---------------------------------------------------------------------------------------
+# --- pad_batch ---------------------------------------------------------------------------------------
 
 def _pad_cases(g):
     cases = [{"sequences": [[101, 7592, 102], [101, 102]], "pad_id": 0}]
@@ -125,13 +125,13 @@ def _pad_cases(g):
 
 def _pad_judge(got, case):
     seqs, pad_id = case["sequences"], case["pad_id"]
-    expect_tuple(got, 2, "pad_token_ids")
+    expect_tuple(got, 2, "pad_batch")
     ids, mask = got
-    ref_ids, ref_mask = pipelines.pad_batch(seqs, pad_id)
+    ref_ids, ref_mask = batching.pad_batch(seqs, pad_id)
     L = ref_ids.size(1)
     left_ids = torch.stack([torch.tensor([pad_id] * (L - len(s)) + list(s)) for s in seqs])
     left_mask = torch.stack([torch.tensor([0] * (L - len(s)) + [1] * len(s)) for s in seqs])
-    zero_ids = pipelines.pad_batch(seqs, 0)[0]
+    zero_ids = batching.pad_batch(seqs, 0)[0]
     expect_tensor(ids, ref_ids, "input_ids", "(B, L)",
                   [(left_ids, "the padding is on the wrong side: each row holds its ids first, then the pad_ids "
                     "(pad on the right)"),
@@ -148,12 +148,12 @@ def _pad_judge(got, case):
 
 
 register(Exercise(
-    test="test_pad_token_ids", names=("pad_token_ids",), cases=_pad_cases,
+    test="test_pad_batch", names=("pad_batch",), cases=_pad_cases,
     call=lambda f, c: f(c["sequences"], c["pad_id"]), judge=_pad_judge,
     forbidden=("pad_batch", "pad_sequence")))
 
 
-# --- sort_into_batches -------------------------------------------------------------------------------------
+# --- length_sorted_batches -------------------------------------------------------------------------------------
 
 def _sort_cases(g):
     cases = [{"lengths": [3, 9, 1, 7], "batch_size": 2}, {"lengths": [2, 2, 2, 5], "batch_size": 3, "note": "ties"}]
@@ -181,7 +181,7 @@ def _as_batches(got):
 def _sort_judge(got, case):
     lengths, bs = case["lengths"], case["batch_size"]
     got = _as_batches(got)
-    expected = pipelines.length_sorted_batches(lengths, bs)
+    expected = batching.length_sorted_batches(lengths, bs)
     n = len(lengths)
 
     def chunks(order):
@@ -201,7 +201,7 @@ def _sort_judge(got, case):
 
 
 register(Exercise(
-    test="test_sort_into_batches", names=("sort_into_batches",), cases=_sort_cases,
+    test="test_length_sorted_batches", names=("length_sorted_batches",), cases=_sort_cases,
     call=lambda f, c: f(c["lengths"], c["batch_size"]), judge=_sort_judge,
     forbidden=("length_sorted_batches",)))
 
@@ -217,9 +217,9 @@ def _centrality_cases(g):
     return cases
 
 
-def _centrality_call(centrality, summarize, case):
+def _centrality_call(centrality_scores, summarize, case):
     emb, sentences = case["embeddings"], case["sentences"]
-    return {"scores": centrality(emb),
+    return {"scores": centrality_scores(emb),
             "summaries": [summarize(sentences, emb, k) for k in range(1, len(sentences) + 1)]}
 
 
@@ -242,7 +242,7 @@ def _centrality_judge(got, case):
     if n == 1:
         mistakes = [(torch.ones(1), "with one sentence there are no others: return tensor([0.])")]
     scores = got["scores"]
-    expect_tensor(scores.float() if isinstance(scores, torch.Tensor) else scores, ref, "centrality", "(n,)",
+    expect_tensor(scores.float() if isinstance(scores, torch.Tensor) else scores, ref, "centrality_scores", "(n,)",
                   mistakes, atol=1e-5, rtol=1e-4, dtype_kind="float")
     ranked = sorted(range(n), key=lambda i: -ref.tolist()[i])
     for k, summary in enumerate(got["summaries"], 1):
@@ -259,7 +259,7 @@ def _centrality_judge(got, case):
 
 
 register(Exercise(
-    test="test_centrality_summary", names=("centrality", "summarize"), cases=_centrality_cases,
+    test="test_centrality_summary", names=("centrality_scores", "summarize"), cases=_centrality_cases,
     call=_centrality_call, judge=_centrality_judge,
     forbidden=("centrality_scores", "select_sentences")))
 
@@ -309,7 +309,7 @@ def _zs_tables(case):
     vectors = model.encode(sentences)  # one forward pass for all three
     text_vectors, hypotheses, bare = vectors.split([len(texts), len(labels), len(labels)])
     cos = text_vectors @ hypotheses.T
-    batches = pipelines.length_sorted_batches([len(t.split()) for t in texts], case["batch_size"])
+    batches = batching.length_sorted_batches([len(t.split()) for t in texts], case["batch_size"])
     over_texts = torch.empty_like(cos)
     for batch in batches:
         over_texts[batch] = torch.softmax(cos[batch] / ZS_TEMPERATURE, dim=0)

@@ -11,18 +11,16 @@ and it exercises what makes translation more than a word-for-word lookup:
     * English "a"/"an", which depends on the next English word
       (une pomme -> an apple, une vieille maison -> an old house).
 
-Also here: the grammar's English -> French lexicon (to check word alignments), a word-level Vocab,
-padded batches for utils.train, and the seq2seq loss.
+Also here: the grammar's English -> French lexicon (to check word alignments) and padded batches for
+utils.train (the word-level Vocab is in utils.tokenization, the seq2seq loss in utils.losses).
 """
 import random
+from collections.abc import Callable, Sequence
 
 import torch
-import torch.nn.functional as F
 
 from ..batching import pad_batch, trim_padding
-
-PAD, BOS, EOS, UNK = 0, 1, 2, 3
-SPECIALS = ("<pad>", "<bos>", "<eos>", "<unk>")
+from ..tokenization import Vocab
 
 # --------------------------------------------------------------------------------------------------
 # The grammar
@@ -148,13 +146,13 @@ def random_sentence(rng):
     return sentence(subject, rng.choice(VERBS), obj)
 
 
-def grammar_size():
+def grammar_size() -> int:
     """How many different sentences the grammar can produce (each has its own French side)."""
     phrases_per_noun = 2 * 2 * (1 + len(ADJECTIVES))  # singular/plural x definite/not x adjective or none
     return len(SUBJECT_NOUNS) * phrases_per_noun * len(VERBS) * len(NOUNS) * phrases_per_noun
 
 
-def word_translations():
+def word_translations() -> dict[str, set[str]]:
     """The grammar's lexicon, English -> French: {english word: set of French words it can come from}.
 
     Used to check word alignments: "black" -> {noir, noire, noirs, noires}, "mice" -> {souris},
@@ -181,7 +179,8 @@ def word_translations():
     return lexicon
 
 
-def make_translation_corpus(n_train, n_test, seed=0):
+def make_translation_corpus(n_train: int, n_test: int, seed: int = 0
+                            ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """Distinct random sentence pairs -> (train_pairs, test_pairs), lists of (french, english).
 
     No French sentence appears twice, so every test sentence is unseen in training.
@@ -201,57 +200,20 @@ def make_translation_corpus(n_train, n_test, seed=0):
 
 
 # --------------------------------------------------------------------------------------------------
-# Words <-> ids
+# Batches for utils.train (the loss is utils.losses.seq2seq_loss)
 # --------------------------------------------------------------------------------------------------
 
-def tokenize(sentence):
-    """Words are separated by spaces; the corpus has no punctuation and no capitals."""
-    return sentence.lower().split()
-
-
-class Vocab:
-    """A word-level vocabulary: <pad>=0, <bos>=1, <eos>=2, <unk>=3, then the words sorted."""
-
-    pad_id, bos_id, eos_id, unk_id = PAD, BOS, EOS, UNK
-
-    def __init__(self, sentences):
-        words = sorted({word for s in sentences for word in tokenize(s)} - set(SPECIALS))
-        self.itos = list(SPECIALS) + words  # id -> word
-        self.stoi = {word: i for i, word in enumerate(self.itos)}  # word -> id
-
-    def __len__(self):
-        return len(self.itos)
-
-    def __repr__(self):
-        return f"Vocab({len(self)} tokens: {' '.join(self.itos[4:12])} ...)"
-
-    def encode(self, sentence):
-        """'le chat' -> [ids]; words never seen become <unk>. No <bos>/<eos> are added."""
-        return [self.stoi.get(word, UNK) for word in tokenize(sentence)]
-
-    def decode(self, ids):
-        """[ids] (a list or a 1-D tensor) -> 'the cat'; stops at <eos>, skips <pad> and <bos>."""
-        words = []
-        for i in (ids.tolist() if torch.is_tensor(ids) else ids):
-            if i == EOS:
-                break
-            if i not in (PAD, BOS):
-                words.append(self.itos[i])
-        return " ".join(words)
-
-
-# --------------------------------------------------------------------------------------------------
-# Batches and loss for utils.train
-# --------------------------------------------------------------------------------------------------
-
-def encode_pairs(pairs, src_vocab, tgt_vocab):
+def encode_pairs(pairs: Sequence[tuple[str, str]], src_vocab: Vocab, tgt_vocab: Vocab
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(french, english) pairs -> src (N, Ls) and tgt (N, Lt) = <bos> english <eos>, both padded."""
-    src = pad_batch([src_vocab.encode(fr) for fr, _ in pairs], PAD)[0]
-    tgt = pad_batch([[BOS] + tgt_vocab.encode(en) + [EOS] for _, en in pairs], PAD)[0]
+    src = pad_batch([src_vocab.encode(fr) for fr, _ in pairs], src_vocab.pad_id)[0]
+    tgt = pad_batch([[tgt_vocab.bos_id] + tgt_vocab.encode(en) + [tgt_vocab.eos_id] for _, en in pairs],
+                    tgt_vocab.pad_id)[0]
     return src, tgt
 
 
-def translation_batches(pairs, src_vocab, tgt_vocab, batch_size, seed=0, device=None):
+def translation_batches(pairs: Sequence[tuple[str, str]], src_vocab: Vocab, tgt_vocab: Vocab, batch_size: int,
+                        seed: int = 0, device=None) -> Callable[[], tuple[torch.Tensor, torch.Tensor]]:
     """A function that returns the next batch (src (B, Ls), tgt (B, Lt)) each time it is called.
 
     Batches go through the pairs in a shuffled order, reshuffled every epoch by a generator of
@@ -274,15 +236,3 @@ def translation_batches(pairs, src_vocab, tgt_vocab, batch_size, seed=0, device=
         return trim_padding(src[rows]), trim_padding(tgt[rows])
 
     return next_batch
-
-
-def seq2seq_loss(model, batch, label_smoothing=0.0):
-    """Teacher forcing: feed <bos> y1 .. y(n-1), predict y1 .. yn <eos>; padding is not scored.
-
-    batch = (src (B, Ls), tgt (B, Lt)); model(src, tgt[:, :-1]) -> logits (B, Lt-1, V).
-    """
-    src, tgt = batch
-    logits = model(src, tgt[:, :-1])
-    # cross_entropy wants the classes in dimension 1: (B, V, Lt-1) against (B, Lt-1).
-    return F.cross_entropy(logits.transpose(1, 2), tgt[:, 1:], ignore_index=PAD,
-                           label_smoothing=label_smoothing)

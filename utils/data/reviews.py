@@ -17,7 +17,7 @@ measures what pretraining brought, not what the head memorised.
 """
 import random
 
-from .runtime import check_int
+from ..runtime import check_int
 
 LABELS = ("NEGATIVE", "POSITIVE")  # class ids 0 and 1, the order of SST-2 models on the Hugging Face hub
 
@@ -68,7 +68,7 @@ def _capitalise(text):
     return text[0].upper() + text[1:]
 
 
-def random_review(rng, split="train", negation=0.2):
+def random_review(rng: random.Random, split: str = "train", negation: float = 0.2) -> tuple[str, int]:
     """One review and its label (0 or 1), drawn with `rng` (a random.Random) from the `split` vocabulary.
 
     With probability `negation` a negative adjective review is written instead as a negated
@@ -93,7 +93,8 @@ def random_review(rng, split="train", negation=0.2):
     return frame.format(s=subject, S=_capitalise(subject), a=adjective, be=be), polarity
 
 
-def make_reviews(n_train=400, n_test=200, seed=0, negation=0.2):
+def make_reviews(n_train: int = 400, n_test: int = 200, seed: int = 0, negation: float = 0.2
+                 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """-> (train, test): two lists of distinct (text, label) pairs, label "POSITIVE" or "NEGATIVE".
 
     The test reviews use subjects, adjectives and verdicts that never occur in training. The same

@@ -1,7 +1,7 @@
-"""An offline English corpus of a few MB: Python's help pages plus the standard library's docstrings.
+"""The stdlib corpus: an offline English text of a few MB, Python's help pages and the stdlib's docstrings.
 
     text = stdlib_corpus()                  # deterministic for a given Python version
-    train_text, val_text = split_corpus(text, 0.05)
+    train_text, val_text = utils.data.split_corpus(text, 0.05)
 
 The help pages (``pydoc_data.topics``, ~465 KB) come first; then the docstrings (``inspect.getdoc``)
 of a fixed list of pure standard-library modules and of their public classes, functions and methods,
@@ -11,8 +11,9 @@ in sorted order, each one once. Modules that open windows, print on import or st
 import importlib
 import inspect
 import warnings
+from collections.abc import Sequence
 
-from .text import load_corpus, split_corpus  # noqa: F401  (split_corpus is re-exported for lessons)
+from .pydoc import load_corpus
 
 MODULES = (
     "abc argparse ast asyncio base64 bisect bz2 calendar cmd codecs collections collections.abc "
@@ -46,7 +47,7 @@ def _docstrings(module):
     return docs
 
 
-def stdlib_corpus(modules=MODULES, include_help=True, min_chars=40):
+def stdlib_corpus(modules: Sequence[str] = MODULES, include_help: bool = True, min_chars: int = 40) -> str:
     """-> one str: help pages, then every distinct docstring of `modules` of >= min_chars characters."""
     if isinstance(modules, str):
         raise ValueError("modules must be a list of module names, not one string")
