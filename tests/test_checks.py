@@ -6,7 +6,6 @@ tests/mistakes/NN_name.py (at least two per exercise), its cheats in tests/cheat
 """
 import importlib.util
 import linecache
-from pathlib import Path
 
 import nbformat
 import pytest

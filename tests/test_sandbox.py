@@ -5,7 +5,6 @@ Raw attack code runs in a sandboxed kernel here, with no help from the rules on 
 """
 import http.server
 import os
-import socket
 import sys
 import threading
 import time
