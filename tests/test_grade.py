@@ -25,7 +25,7 @@ from nbgrader.api import Gradebook
 from course import BIN, REPO, run, tool_env
 
 pytestmark = pytest.mark.slow
-GRADE = REPO / "tools" / "grade.py"
+GRADE = ["-m", "tools.grade"]
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 
 
@@ -95,7 +95,7 @@ class Course:
         return folder / f"{self.name}.ipynb"
 
     def grade(self, *options, lesson=None, timeout=900, env=None):
-        return subprocess.run([str(BIN / "python"), str(GRADE), lesson or self.name, *options], cwd=self.root,
+        return subprocess.run([str(BIN / "python"), *GRADE, lesson or self.name, *options], cwd=self.root,
                               env={**tool_env(), **(env or {})}, capture_output=True, text=True, timeout=timeout)
 
     def grades(self):
@@ -332,7 +332,7 @@ def test_a_dask_scheduler_on_loopback_grades_the_same(graded_class, tmp_path):
 
 def test_students_check_their_own_answers(graded_class):
     course, _, _, _ = graded_class
-    check = [str(BIN / "python"), str(REPO / "tools" / "check.py")]
+    check = [str(BIN / "python"), "-m", "tools.check"]
     partial = course.root / "submitted" / "partial" / "chain" / "chain.ipynb"
     result = subprocess.run([*check, str(partial), "test_square", "test_norm"], env=tool_env(), capture_output=True,
                             text=True, timeout=300)
