@@ -267,7 +267,7 @@ def test_regrading_some_students_on_one_worker_changes_nothing(graded_class):
 
 
 def test_bad_input_gets_clear_errors(graded_class, monkeypatch, capsys):
-    import grade
+    from tools import grade
     course, _, _, _ = graded_class
     monkeypatch.chdir(course.root)
     monkeypatch.setenv("PATH", os.environ["PATH"])  # main() puts this environment's bin/ first; undone after
@@ -527,7 +527,7 @@ def test_release_fetch_submit_collect_grade_feedback_through_an_exchange(tmp_pat
 # --- the worker on its own ----------------------------------------------------------------------------------
 
 def test_a_kernel_that_fails_to_start_is_retried_then_reported(monkeypatch, tmp_path):
-    import grade_worker
+    from tools import grade_worker
     nb = nbformat.writes(new_notebook(cells=[new_code_cell("print(6 * 7)")]))
     marker = tmp_path / "failed-once"
     # A launcher that fails the first start (as a busy port or a slow disk would), then starts the kernel.
