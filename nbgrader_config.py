@@ -20,6 +20,8 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-if (Path(__file__).resolve().parent / "tools" / "exchange.py").is_file():  # the course folder (a copy holding only this file collects as nbgrader does)
-    sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
-    c.ExchangeFactory.collect = "exchange.OwnerCheckedCollect"
+COURSE = Path(__file__).resolve().parent
+if (COURSE / "tools" / "exchange.py").is_file():  # the course folder (a copy holding only this file collects as nbgrader does)
+    if str(COURSE) not in sys.path:  # nbgrader's own command does not put the course folder on sys.path
+        sys.path.insert(0, str(COURSE))
+    c.ExchangeFactory.collect = "tools.exchange.OwnerCheckedCollect"

@@ -1,6 +1,6 @@
 """Forward+backward time of utils modules divided by their PyTorch twins, measured in the same run.
 
-    python benchmarks/attention.py [--device cuda] [--repeats 20]
+    python -m benchmarks.attention [--device cuda] [--repeats 20]
 
 A ratio of 1.00 means as fast as PyTorch's own module; the target is <= 1.05.
 Runs are interleaved (ours, theirs, ours, ...) so that a busy machine slows both alike.

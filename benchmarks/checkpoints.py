@@ -1,6 +1,6 @@
 """GPT-2 generation: the course's utils.GPT (with and without its KV cache) against transformers.
 
-    python benchmarks/checkpoints.py [--threads 1] [--repeats 3] [--size small|course|both]
+    python -m benchmarks.checkpoints [--threads 1] [--repeats 3] [--size small|course|both]
 
 A randomly initialised GPT-2 (no download) is saved and read back with utils.checkpoints.load_gpt2,
 so both models hold the same weights; greedy decoding then writes --new-tokens tokens (256) after a

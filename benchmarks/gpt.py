@@ -1,6 +1,6 @@
 """utils.GPT: how much its KV cache speeds up generation, and its training step against PyTorch's layers.
 
-    python benchmarks/gpt.py [--device cuda] [--repeats 5] [--threads 2]
+    python -m benchmarks.gpt [--device cuda] [--repeats 5] [--threads 2]
 
 1. Generation: greedy decoding of --new-tokens tokens (256) after a short prompt, with and without
    the KV cache (outputs checked equal). Target: the cache is at least 3x faster.

@@ -1,7 +1,7 @@
 """How long tools/grade.py takes per student and lesson, and what a class would cost.
 
-    python benchmarks/grading.py                      # every lesson, 2 reference students each
-    python benchmarks/grading.py 02_attention --students 4 --workers 2
+    python -m benchmarks.grading                      # every lesson, 2 reference students each
+    python -m benchmarks.grading 02_attention --students 4 --workers 2
 
 For each lesson: a throwaway course (this repository's nbgrader_config.py and lesson), the reference
 solution submitted by N students, graded by `tools/grade.py` as an instructor would run it. Prints
@@ -21,9 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from tools.release import lessons
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))
-from release import lessons  # noqa: E402
 
 BIN = Path(sys.executable).parent
 
@@ -31,7 +31,8 @@ BIN = Path(sys.executable).parent
 def bench(lesson, students, workers, root):
     shutil.copy(REPO / "nbgrader_config.py", root)
     shutil.copytree(REPO / "solutions" / lesson, root / "solutions" / lesson)
-    env = {**os.environ, "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "")]), "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "")]), "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": os.pathsep.join(p for p in [str(REPO), os.environ.get("PYTHONPATH", "")] if p)}  # -m tools.grade
     env.pop("MPLBACKEND", None)
     subprocess.run([str(BIN / "nbgrader"), "generate_assignment", lesson, "--force", "--log-level=ERROR"],
                    cwd=root, env=env, check=True, capture_output=True)
@@ -41,7 +42,7 @@ def bench(lesson, students, workers, root):
         shutil.copy(root / "solutions" / lesson / f"{lesson}.ipynb", folder)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
-    result = subprocess.run([str(BIN / "python"), str(REPO / "tools" / "grade.py"), lesson, "--workers", str(workers)],
+    result = subprocess.run([str(BIN / "python"), "-m", "tools.grade", lesson, "--workers", str(workers)],
                             cwd=root, env=env, capture_output=True, text=True)
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)

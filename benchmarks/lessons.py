@@ -1,7 +1,7 @@
 """How long each lesson takes to run top to bottom, on an idle CPU and beside a competing CPU-bound process.
 
-    python benchmarks/lessons.py                     # every lesson, both conditions
-    python benchmarks/lessons.py 04_full_transformer --only idle
+    python -m benchmarks.lessons                     # every lesson, both conditions
+    python -m benchmarks.lessons 04_full_transformer --only idle
 
 Each lesson (its instructor version, with the answers) runs in a fresh kernel in a temporary copy of
 its folder, exactly as a learner runs it; the committed notebook is not touched. "busy" starts one

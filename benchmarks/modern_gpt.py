@@ -1,6 +1,6 @@
 """Held-out loss of lesson 08's modern GPT vs lesson 05's 2017-style GPT vs nanoGPT, trained alike.
 
-    python benchmarks/modern_gpt.py [--nanogpt PATH/TO/nanoGPT/model.py] [--steps 300] [--seeds 0 1]
+    python -m benchmarks.modern_gpt [--nanogpt PATH/TO/nanoGPT/model.py] [--steps 300] [--seeds 0 1]
 
 Same data (the stdlib corpus, the shipped checkpoint's byte-level BPE), the same loop (utils.train:
 AdamW, warm-up + cosine, clipping at 1), the same optimiser steps, batches and learning rate, and
@@ -10,19 +10,16 @@ copied into the course. Without --nanogpt that column is skipped.
 """
 import argparse
 import importlib.util
-import sys
 import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import utils  # noqa: E402
-from utils.modern import ModernGPT  # noqa: E402
-from utils.modern_lm import ASSET, load_modern_gpt, modern_gpt_data  # noqa: E402
-from utils.batching import blocks_at, lm_batches  # noqa: E402
+import utils
+from utils.batching import blocks_at, lm_batches
+from utils.modern import ModernGPT
+from utils.modern_lm import ASSET, load_modern_gpt, modern_gpt_data
 
 
 def n_params(model):

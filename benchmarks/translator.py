@@ -1,6 +1,6 @@
 """Train the course's French -> English translator and measure it.
 
-    python benchmarks/translator.py [--seed 0] [--steps 300] [--threads N] [--device cuda] [--json out.json]
+    python -m benchmarks.translator [--seed 0] [--steps 300] [--threads N] [--device cuda] [--json out.json]
 
 Prints (and with --json records) the training time, the exact-match accuracy (whole sentence right) on the held-out
 sentences for greedy decoding and beam search, and how many sentences per second each decodes.

@@ -5,9 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tools.release import lessons  # one definition of "a lesson", shared with the release tool
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))
-from release import lessons  # noqa: E402  (one definition of "a lesson", shared with the release tool)
 
 LESSONS = lessons()
 BIN = Path(sys.executable).parent
@@ -16,6 +16,8 @@ BIN = Path(sys.executable).parent
 def tool_env():
     """This environment's bin/ first on PATH: nbgrader calls `alembic`, nbval and nbclient start `python`."""
     env = {**os.environ, "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "")])}
+    # `python -m tools.X` (README's form) from any folder: the course root first on the module path.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in [str(REPO), os.environ.get("PYTHONPATH", "")] if p)
     env.pop("MPLBACKEND", None)  # let the kernel choose its inline backend
     return env
 

@@ -2,15 +2,15 @@
 message that names the problem, and every test cell of a covered lesson has a check.
 
 A lesson is covered when utils/checks/lessonNN.py exists. Its typical mistakes are in
-tests/mistakes/NN_name.py (at least two per exercise), its cheats in tests/cheats/NN_name.py.
+tests/mistakes/NN_name.py (at least two per exercise), its cheats in tests/cheats/NN_name/ (one per file).
 """
 import importlib.util
 import linecache
-from pathlib import Path
 
 import nbformat
 import pytest
 
+import cheats
 from course import LESSONS, REPO
 from utils import checks
 
@@ -109,8 +109,7 @@ def test_typical_mistake_fails_with_a_message_that_names_it(lesson, test, source
 
 def _cheat_params():
     for lesson in COVERED:
-        path = REPO / "tests" / "cheats" / f"{lesson}.py"
-        for cell, (test, source) in (load(path).CHEATS.items() if path.is_file() else []):
+        for cell, (test, source) in cheats.load(lesson).items():
             yield pytest.param(lesson, test, source, id=f"{lesson[:2]}-{cell}")
 
 

@@ -34,7 +34,7 @@ def test_the_lessons_are_numbered_in_order():
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_every_lesson_has_its_student_version(lesson):
     assert (REPO / "notebooks" / lesson / f"{lesson}.ipynb").is_file(), \
-        f"notebooks/{lesson} is missing: run `python tools/release.py {lesson}`"
+        f"notebooks/{lesson} is missing: run `python -m tools.release {lesson}`"
 
 
 @pytest.mark.parametrize("lesson", LESSONS)

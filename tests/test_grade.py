@@ -25,7 +25,7 @@ from nbgrader.api import Gradebook
 from course import BIN, REPO, run, tool_env
 
 pytestmark = pytest.mark.slow
-GRADE = REPO / "tools" / "grade.py"
+GRADE = ["-m", "tools.grade"]
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 
 
@@ -95,7 +95,7 @@ class Course:
         return folder / f"{self.name}.ipynb"
 
     def grade(self, *options, lesson=None, timeout=900, env=None):
-        return subprocess.run([str(BIN / "python"), str(GRADE), lesson or self.name, *options], cwd=self.root,
+        return subprocess.run([str(BIN / "python"), *GRADE, lesson or self.name, *options], cwd=self.root,
                               env={**tool_env(), **(env or {})}, capture_output=True, text=True, timeout=timeout)
 
     def grades(self):
@@ -267,7 +267,7 @@ def test_regrading_some_students_on_one_worker_changes_nothing(graded_class):
 
 
 def test_bad_input_gets_clear_errors(graded_class, monkeypatch, capsys):
-    import grade
+    from tools import grade
     course, _, _, _ = graded_class
     monkeypatch.chdir(course.root)
     monkeypatch.setenv("PATH", os.environ["PATH"])  # main() puts this environment's bin/ first; undone after
@@ -332,7 +332,7 @@ def test_a_dask_scheduler_on_loopback_grades_the_same(graded_class, tmp_path):
 
 def test_students_check_their_own_answers(graded_class):
     course, _, _, _ = graded_class
-    check = [str(BIN / "python"), str(REPO / "tools" / "check.py")]
+    check = [str(BIN / "python"), "-m", "tools.check"]
     partial = course.root / "submitted" / "partial" / "chain" / "chain.ipynb"
     result = subprocess.run([*check, str(partial), "test_square", "test_norm"], env=tool_env(), capture_output=True,
                             text=True, timeout=300)
@@ -527,7 +527,7 @@ def test_release_fetch_submit_collect_grade_feedback_through_an_exchange(tmp_pat
 # --- the worker on its own ----------------------------------------------------------------------------------
 
 def test_a_kernel_that_fails_to_start_is_retried_then_reported(monkeypatch, tmp_path):
-    import grade_worker
+    from tools import grade_worker
     nb = nbformat.writes(new_notebook(cells=[new_code_cell("print(6 * 7)")]))
     marker = tmp_path / "failed-once"
     # A launcher that fails the first start (as a busy port or a slow disk would), then starts the kernel.

@@ -6,7 +6,6 @@ the rules on the answers' source, the rest by the sandbox or by the verdict bein
 student's kernel; `test_the_sandbox_is_what_stops_them` shows the latter would work without one.
 """
 import http.server
-import os
 import threading
 import time
 
@@ -50,7 +49,6 @@ def oracle():
 def attacks(course, oracle, home):
     """{student: (submission, expected scores)}."""
     root = str(course.root)
-    marker = "424242.5"
     wrong = course.edited(**WRONG)
     return {
         # monkeypatch the checking functions, then answer wrongly
@@ -84,7 +82,7 @@ def attacks(course, oracle, home):
             "                numpy.zeros(8).tofile(path)\n"
             "            except OSError:\n"
             "                pass\n"
-            f"        time.sleep(4)\n"
+            "        time.sleep(4)\n"
             "vandalise_later = mp.get_context('fork').Process(target=vandalise, daemon=False)\n"
             "vandalise_later.start()\n"
             "vandalise()\n"))), {**FULL}),
@@ -191,9 +189,7 @@ def test_the_sandbox_is_what_stops_them(tmp_path, oracle):
 
 
 def test_inputs_come_from_the_secret():
-    import sys
-    sys.path.insert(0, str(REPO / "tools"))
-    import grade
+    from tools import grade
     import utils.checks as checks
     seeds = {grade.case_seed(secret, LESSON, "test_stable_softmax", student)
              for secret in ("a", "b") for student in ("ann", "bob")}

@@ -3,7 +3,7 @@
 For every lesson, through the course's class-grading command (tools/grade.py, one run per lesson,
 2 workers; called only from `grade_class` below): release it, then submit (a) the reference
 solution, (b) the blank student notebook and (c) the reference with some answers replaced by cheats
-that pass the visible test (tests/cheats/<lesson>.py). Expect full marks, zero on every test cell,
+that pass the visible test (tests/cheats/<lesson>/). Expect full marks, zero on every test cell,
 zero on each cheated exercise, feedback for everyone, and every submitted file byte-identical.
 
 With nbgrader's own CLI (`nbgrader generate_assignment`, `autograde`, `generate_feedback`: README's
@@ -11,7 +11,6 @@ plain nbgrader path), on a small assignment made for these tests (tests/grading_
 edited to `pass`, a cell that never returns, a syntax error, an extra cell and a deleted cell.
 """
 import hashlib
-import importlib.util
 import re
 import shutil
 import subprocess
@@ -22,6 +21,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
+import cheats
 from course import BIN, LESSONS, REPO, run, tool_env
 
 pytestmark = pytest.mark.slow
@@ -33,7 +33,7 @@ NAME_FROM_A_DEMO = -1
 def grade_class(course_root, lesson, *options, timeout=1500):
     """Grade every student submitted for `lesson` in the course at `course_root` with tools/grade.py
     (one invocation, 2 workers); the CompletedProcess. The one place this file calls that command."""
-    return subprocess.run([str(BIN / "python"), str(REPO / "tools" / "grade.py"), lesson,
+    return subprocess.run([str(BIN / "python"), "-m", "tools.grade", lesson,
                            "--course-dir", str(course_root), "--workers", "2", *options],
                           cwd=course_root, env=tool_env(), capture_output=True, text=True, timeout=timeout)
 
@@ -106,14 +106,8 @@ def cell_by_id(notebook, grade_id):
 
 
 def load_cheats(lesson):
-    """{solution grade_id: (test grade_id, source)} from tests/cheats/<lesson>.py (may be absent)."""
-    path = REPO / "tests" / "cheats" / f"{lesson}.py"
-    if not path.is_file():
-        return {}
-    spec = importlib.util.spec_from_file_location(f"cheats_{lesson}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.CHEATS
+    """{solution grade_id: (test grade_id, source)} from tests/cheats/<lesson>/ (may be absent)."""
+    return cheats.load(lesson)
 
 
 def failing_line(test_cell):

@@ -1,4 +1,4 @@
-"""notebooks/ is exactly what `python tools/release.py` makes from solutions/: nobody edits it by hand."""
+"""notebooks/ is exactly what `python -m tools.release` makes from solutions/: nobody edits it by hand."""
 import nbformat
 import pytest
 
@@ -18,7 +18,7 @@ def comparable(path):
 
 
 def test_student_notebooks_match_a_fresh_release(tmp_path):
-    run(["python", str(REPO / "tools" / "release.py"), "--release-dir", str(tmp_path / "release"),
+    run(["python", "-m", "tools.release", "--release-dir", str(tmp_path / "release"),
          "--db", f"sqlite:///{tmp_path / 'gradebook.db'}"], cwd=REPO)
     stale = []
     for lesson in LESSONS:
@@ -26,7 +26,7 @@ def test_student_notebooks_match_a_fresh_release(tmp_path):
         committed = REPO / "notebooks" / lesson / f"{lesson}.ipynb"
         if not committed.is_file() or comparable(committed) != comparable(fresh):
             stale.append(lesson)
-    assert not stale, f"notebooks/ is out of date for {stale}: run `python tools/release.py` and commit"
+    assert not stale, f"notebooks/ is out of date for {stale}: run `python -m tools.release` and commit"
     extra = sorted({p.name for p in (REPO / "notebooks").iterdir() if p.is_dir()} - set(LESSONS))
     assert not extra, f"notebooks/ holds lessons that solutions/ does not: {extra}"
 

@@ -1,9 +1,9 @@
 """Check your answers before you submit: run a lesson notebook's exercises and their visible tests.
 
-    python tools/check.py notebooks/02_attention/02_attention.ipynb              # every exercise
-    python tools/check.py notebooks/02_attention/02_attention.ipynb test_stable_softmax
+    python -m tools.check notebooks/02_attention/02_attention.ipynb              # every exercise
+    python -m tools.check notebooks/02_attention/02_attention.ipynb test_stable_softmax
 
-From a notebook cell (save the notebook first):   !{sys.executable} ../../tools/check.py 02_attention.ipynb
+From a notebook cell (save the notebook first):   !cd ../.. && {sys.executable} -m tools.check notebooks/02_attention/02_attention.ipynb
 
 It runs your saved notebook in a fresh kernel the way grading does (demo cells nothing depends on
 are skipped, each cell has a time limit) and says, for each test cell, passed or failed and why.
@@ -16,9 +16,8 @@ from pathlib import Path
 
 import nbformat
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from grade import ANSI, error_line, grade_cells, plan  # noqa: E402
-from grade_worker import Limits, execute  # noqa: E402
+from tools.grade import ANSI, error_line, grade_cells, plan
+from tools.grade_worker import Limits, execute
 
 
 def main(argv=None):

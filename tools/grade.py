@@ -1,14 +1,14 @@
 """Grade every submitted student of a lesson: fairly, in parallel, failures reported (never silent zeros).
 
-    python tools/grade.py LESSON                         # every student in submitted/*/LESSON/
-    python tools/grade.py LESSON --student alice         # re-grade one student (repeatable)
-    python tools/grade.py LESSON --workers 4             # local parallel workers (default: all cores)
-    python tools/grade.py LESSON --scheduler tcp://host:8786   # an existing Dask cluster
-    python tools/grade.py LESSON --db postgresql+psycopg2://user@host/course
-    python tools/grade.py LESSON --secret-file ~/.course-secret   # the same secret inputs on every run
-    python tools/grade.py LESSON --unsafe                # no bubblewrap here: student code runs as you
+    python -m tools.grade LESSON                         # every student in submitted/*/LESSON/
+    python -m tools.grade LESSON --student alice         # re-grade one student (repeatable)
+    python -m tools.grade LESSON --workers 4             # local parallel workers (default: all cores)
+    python -m tools.grade LESSON --scheduler tcp://host:8786   # an existing Dask cluster
+    python -m tools.grade LESSON --db postgresql+psycopg2://user@host/course
+    python -m tools.grade LESSON --secret-file ~/.course-secret   # the same secret inputs on every run
+    python -m tools.grade LESSON --unsafe                # no bubblewrap here: student code runs as you
 
-Run it from the course root (where nbgrader_config.py is), after `python tools/release.py LESSON`.
+Run it from the course root (where nbgrader_config.py is), after `python -m tools.release LESSON`.
 nbgrader stays the gradebook, feedback and exchange tool; this command adds what `nbgrader
 autograde` lacks:
 
@@ -59,10 +59,9 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import grade_worker  # noqa: E402
-from grade_worker import GiB, Limits, sandbox_problem  # noqa: E402
-from utils.checks.rules import parse  # noqa: E402  (a cell's syntax tree, IPython's magics turned into Python)
+from tools import grade_worker
+from tools.grade_worker import GiB, Limits, sandbox_problem
+from utils.checks.rules import parse  # a cell's syntax tree, IPython's magics turned into Python
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 VERDICT = "CheckFailed (grading's own inputs)"  # how a trusted verdict's error reads: no kernel wrote it
@@ -351,13 +350,28 @@ def dask_client(workers, scheduler):
     return Client(cluster)
 
 
+def shipped_worker():
+    """tools/grade_worker.py as the top-level module `grade_worker`: the name under which Dask's upload_file
+    makes it importable on a cluster's workers (which have no `tools` package), so that the jobs submitted
+    refer to `grade_worker.execute`, not `tools.grade_worker.execute`."""
+    import importlib.util
+    module = sys.modules.get("grade_worker")
+    if module is None:
+        spec = importlib.util.spec_from_file_location("grade_worker", grade_worker.__file__)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["grade_worker"] = module
+        spec.loader.exec_module(module)
+    return module
+
+
 def execute_all(jobs, limits, workers, scheduler):
     """{student: worker result}, as they finish; a lost worker is a failure with its reason.
     `jobs`: {student: (notebook json, probe inputs as bytes)}."""
     from dask.distributed import as_completed
     results = {}
     with dask_client(workers, scheduler) as client:
-        futures = {client.submit(grade_worker.execute, notebook, asdict(limits), inputs,
+        execute = shipped_worker().execute if scheduler else grade_worker.execute
+        futures = {client.submit(execute, notebook, asdict(limits), inputs,
                                  key=f"grade-{student}-{time.time_ns()}", pure=False, retries=0): student
                    for student, (notebook, inputs) in jobs.items()}
         for future in as_completed(futures):
@@ -603,9 +617,9 @@ def main(argv=None):
         with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
             gradebook.find_assignment(lesson)
     except MissingEntry:
-        parser.error(f"{lesson} is not in the gradebook {coursedir.db_url}: run `python tools/release.py {lesson}` first")
+        parser.error(f"{lesson} is not in the gradebook {coursedir.db_url}: run `python -m tools.release {lesson}` first")
     if not released_path.is_file():
-        parser.error(f"no released notebook {released_path}: run `python tools/release.py {lesson}` first")
+        parser.error(f"no released notebook {released_path}: run `python -m tools.release {lesson}` first")
     reference, released = (nbformat.read(p, as_version=4) for p in (reference_path, released_path))
 
     submitted = Path(coursedir.format_path(coursedir.submitted_directory, ".", ".")).resolve()

@@ -441,6 +441,6 @@ def _finish(result, nb, started):
     return result
 
 
-if __name__ == "__main__":  # debugging aid: python tools/grade_worker.py notebook.ipynb
+if __name__ == "__main__":  # debugging aid: python -m tools.grade_worker notebook.ipynb
     out = execute(open(sys.argv[1]).read())
     print(json.dumps({k: v for k, v in out.items() if k != "notebook"}, indent=1))

@@ -1,7 +1,7 @@
 """Regenerate every student notebook in notebooks/ from its instructor version in solutions/.
 
-    python tools/release.py                 # all lessons
-    python tools/release.py 02_attention    # some
+    python -m tools.release                 # all lessons
+    python -m tools.release 02_attention    # some
 
 This is `nbgrader generate_assignment <lesson> --force` for each lesson, run from the repository
 root with nbgrader_config.py: solution regions become "YOUR CODE HERE" stubs, hidden tests and

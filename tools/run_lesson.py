@@ -1,7 +1,7 @@
 """Execute lesson notebooks in place, so that their committed outputs are the ones nbval checks.
 
-    python tools/run_lesson.py solutions/01_why_transformers/01_why_transformers.ipynb [...]
-    python tools/run_lesson.py --all
+    python -m tools.run_lesson solutions/01_why_transformers/01_why_transformers.ipynb [...]
+    python -m tools.run_lesson --all
 
 Each notebook runs in its own folder, as JupyterLab and nbval run it, and the time it took is printed
 (every lesson must finish in under two minutes on a 2-core CPU).

@@ -1,9 +1,9 @@
 """Train the models behind `utils.pipeline` and cache their weights (safetensors), ahead of time.
 
-    python tools/train_heads.py                   # every model that has no weights yet, into the cache
-    python tools/train_heads.py --force           # retrain them all
-    python tools/train_heads.py course/gpt-pydoc  # one model
-    python tools/train_heads.py --out utils/assets --force   # remake the weights committed with the course
+    python -m tools.train_heads                   # every model that has no weights yet, into the cache
+    python -m tools.train_heads --force           # retrain them all
+    python -m tools.train_heads course/gpt-pydoc  # one model
+    python -m tools.train_heads --out utils/assets --force   # remake the weights committed with the course
 
 The cache is $TRANSFORMERS_COURSE_CACHE, else ~/.cache/transformers-course; weights committed in
 utils/assets count as present too (the cache is read first, so retrained weights take precedence).
@@ -14,16 +14,11 @@ Each recipe is seeded: the same settings give the same model on the same machine
 """
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from utils import hub  # noqa: E402
-from utils.runtime import cache_dir  # noqa: E402
+from utils import hub
+from utils.runtime import cache_dir
 
 
 def main(argv=None):

@@ -1,6 +1,6 @@
 """Train lesson 08's shipped ModernGPT on the stdlib corpus and save it to utils/assets (seeded).
 
-    python tools/train_modern_gpt.py [--steps 700] [--out utils/assets/course--modern-gpt.safetensors]
+    python -m tools.train_modern_gpt [--steps 700] [--out utils/assets/course--modern-gpt.safetensors]
 
 Byte-level BPE (utils.bpe, 1024 ids) trained on the training split, then utils.train (AdamW,
 warm-up + cosine, clipping at 1). The held-out loss of the saved (reloaded) weights is recorded in
@@ -8,19 +8,15 @@ the file's metadata; tests/test_modern_lm.py measures it again.
 """
 import argparse
 import platform
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import utils  # noqa: E402
-from utils.bpe import ByteBPE  # noqa: E402
-from utils.modern import ModernGPT  # noqa: E402
-from utils.modern_lm import ASSET, text_sha1, held_out_loss, load_modern_gpt, modern_gpt_data, save_modern_gpt  # noqa: E402
-from utils.data import split_corpus, stdlib_corpus  # noqa: E402
-from utils.batching import lm_batches  # noqa: E402
-from utils.losses import lm_loss  # noqa: E402
+import utils
+from utils.batching import lm_batches
+from utils.bpe import ByteBPE
+from utils.data import split_corpus, stdlib_corpus
+from utils.losses import lm_loss
+from utils.modern import ModernGPT
+from utils.modern_lm import ASSET, held_out_loss, load_modern_gpt, modern_gpt_data, save_modern_gpt, text_sha1
 
 CONFIG = dict(vocab_size=1024, block_size=128, d_model=128, num_heads=4, num_kv_heads=2, num_layers=4, d_ff=344)
 

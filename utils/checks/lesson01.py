@@ -2,7 +2,7 @@
 import torch
 import torch.nn as nn
 
-from .compare import expect_tensor, expect_tuple
+from .compare import expect_tensor
 from .core import CheckFailed, Exercise, register
 
 NUM_KEYS, VOCAB_SIZE = 8, 32  # lesson 01's memory task (its exercise cell defines the same two numbers)

@@ -1,0 +1,1 @@
+"""Benchmarks of the course, run from the course root as modules: `python -m benchmarks.attention`, ... (README)."""
