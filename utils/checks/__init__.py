@@ -5,7 +5,7 @@
 Grading (tools/grade.py) runs `probe` in the sandboxed kernel and `judge_results` in the trusted process,
 on inputs drawn from a course secret. One module per lesson registers its exercises in `EXERCISES`.
 """
-from . import lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07  # noqa: F401  (registers the lessons' exercises)
+from . import lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07, lesson08  # noqa: F401  (registers the lessons' exercises)
 from .compare import expect_equal, expect_number, expect_tensor, expect_tuple
 from .core import (EXERCISES, PUBLIC_SEED, CheckFailed, Exercise, check, describe, exercise_for, generator,
                    judge_results, probe, register, rules_of, run_cases, to_data)
