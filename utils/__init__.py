@@ -53,10 +53,10 @@ __all__ = [
 
 from . import checks  # noqa: E402  (the exercises' checks: utils.checks.check("test_...", globals()))
 # --- added by seq2seq ---
-from .qa import ExtractiveQA, SpanProbe, qa_exact_match, train_span_probe  # noqa: E402
+from .qa import ExtractiveQA, SpanProbe, qa_exact_match, span_features, train_span_probe  # noqa: E402
 from .data.stories import make_qa_examples  # noqa: E402
 from .seq2seq import (AdditiveAttention, RNNSeq2Seq, additive_attention, clause_test_sets,  # noqa: E402
                       exact_match_by_clauses, load_rnn_seq2seq, make_clause_corpus)
 __all__ += ["additive_attention", "AdditiveAttention", "RNNSeq2Seq", "load_rnn_seq2seq", "clause_test_sets",
             "exact_match_by_clauses", "make_clause_corpus", "ExtractiveQA", "SpanProbe", "train_span_probe",
-            "qa_exact_match", "make_qa_examples"]
+            "qa_exact_match", "make_qa_examples", "span_features"]
