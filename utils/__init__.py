@@ -14,9 +14,11 @@ from .training import History, accuracy, evaluate, train, warmup_cosine
 # Lesson 01: recurrent networks and their limits.
 from .recurrent import input_gradient_norms, make_recall_batch, rnn_unroll
 
-# Lesson 02: attention; a real pretrained encoder.
+# Lesson 02: attention; a real pretrained encoder; where attention came from (the 2014 bottleneck, Bahdanau).
 from .attention import MultiHeadAttention, causal_mask, padding_mask, scaled_dot_product_attention
 from .checkpoints.bert import load_minilm
+from .seq2seq import (AdditiveAttention, RNNSeq2Seq, additive_attention, clause_test_sets, exact_match_by_clauses,
+                      load_rnn_seq2seq, make_clause_corpus)
 
 # Lesson 03: multi-head attention, positions.
 from .positional import PositionalEncoding, sinusoidal_positional_encoding
@@ -46,8 +48,9 @@ from .data import load_text_corpus
 from .pipelines import (Pipeline, available_tasks, centrality_scores, pipeline, postprocess_logits, register_task,
                         select_sentences, split_sentences)
 from .batching import length_sorted_batches, padding_fraction
-from .data import make_reviews
+from .data import make_qa_examples, make_reviews
 from .hub import mean_pool, shared_minilm
+from .qa import ExtractiveQA, SpanProbe, qa_exact_match, span_features, train_span_probe
 
 # Lesson 07: beyond text.
 from .vit import PatchEmbedding, ViT, add_cls_and_positions, patchify

@@ -133,4 +133,46 @@ def make_recall_batch(batch_size, distance, generator=None):
     return tokens, tokens[:, -1]
 ''', "LAST token"),
     ],
+    "test_clip_gradients": [
+        ("each gradient clipped on its own", '''
+def clip_gradients(parameters, max_norm):
+    grads = [p.grad for p in parameters if p.grad is not None]
+    total = torch.sqrt(sum((g ** 2).sum() for g in grads))
+    for g in grads:
+        norm = g.norm()
+        if norm > max_norm:
+            g.mul_(max_norm / norm)
+    return total
+''', "clip them together"),
+        ("always rescaled", '''
+def clip_gradients(parameters, max_norm):
+    grads = [p.grad for p in parameters if p.grad is not None]
+    total = torch.sqrt(sum((g ** 2).sum() for g in grads))
+    for g in grads:
+        g.mul_(max_norm / total)
+    return total
+''', "scaled up"),
+        ("the generator read twice", '''
+def clip_gradients(parameters, max_norm):
+    total = torch.sqrt(sum((p.grad ** 2).sum() for p in parameters if p.grad is not None))
+    if total > max_norm:
+        for p in parameters:
+            if p.grad is not None:
+                p.grad.mul_(max_norm / total)
+    return total
+''', "make a list"),
+        ("the norm after clipping returned", '''
+def clip_gradients(parameters, max_norm):
+    grads = [p.grad for p in parameters if p.grad is not None]
+    total = torch.sqrt(sum((g ** 2).sum() for g in grads))
+    if total > max_norm:
+        for g in grads:
+            g.mul_(max_norm / total)
+    return torch.sqrt(sum((g ** 2).sum() for g in grads))
+''', "before clipping"),
+        ("torch's own clipping", '''
+def clip_gradients(parameters, max_norm):
+    return torch.nn.utils.clip_grad_norm_(parameters, max_norm)
+''', "without `clip_grad`"),
+    ],
 }

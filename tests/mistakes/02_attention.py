@@ -100,4 +100,40 @@ def attention_entropy(weights):
     return -(weights * torch.log(weights)).sum(dim=-1)
 ''', "NaN"),
     ],
+    "test_additive_attention": [
+        ("no tanh", '''
+def additive_attention(state, memory, W, U, v, mask=None):
+    scores = ((state @ W.T)[:, None, :] + memory @ U.T) @ v
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    weights = torch.softmax(scores, dim=-1)
+    return (weights[:, :, None] * memory).sum(dim=1), weights
+''', "tanh"),
+        ("mask ignored", '''
+def additive_attention(state, memory, W, U, v, mask=None):
+    scores = torch.tanh((state @ W.T)[:, None, :] + memory @ U.T) @ v
+    weights = torch.softmax(scores, dim=-1)
+    return (weights[:, :, None] * memory).sum(dim=1), weights
+''', "padded positions got weight"),
+        ("softmax over the batch", '''
+def additive_attention(state, memory, W, U, v, mask=None):
+    scores = torch.tanh((state @ W.T)[:, None, :] + memory @ U.T) @ v
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    weights = torch.softmax(scores, dim=0)
+    return (weights[:, :, None] * memory).sum(dim=1), weights
+''', "over the batch"),
+        ("the context is a plain mean", '''
+def additive_attention(state, memory, W, U, v, mask=None):
+    scores = torch.tanh((state @ W.T)[:, None, :] + memory @ U.T) @ v
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    weights = torch.softmax(scores, dim=-1)
+    return memory.mean(dim=1), weights
+''', "plain mean"),
+        ("the library twin", '''
+def additive_attention(state, memory, W, U, v, mask=None):
+    return utils.seq2seq.additive_attention(state, memory, W, U, v, mask)
+''', "without `additive_attention`"),
+    ],
 }

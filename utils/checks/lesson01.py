@@ -1,8 +1,9 @@
-"""Checks of lesson 01's exercises: one RNN step, its unrolling, input-gradient norms, the memory task's batches."""
+"""Checks of lesson 01's exercises: one RNN step, its unrolling, input-gradient norms, the memory task's batches,
+gradient clipping."""
 import torch
 import torch.nn as nn
 
-from .compare import expect_tensor
+from .compare import expect_tensor, expect_tuple
 from .core import CheckFailed, Exercise, register
 
 NUM_KEYS, VOCAB_SIZE = 8, 32  # lesson 01's memory task (its exercise cell defines the same two numbers)
@@ -255,3 +256,63 @@ register(Exercise(
     judge=_recall_judge, forbidden=("recurrent", "make_recall_batch"),
     on_error=lambda case, error: ("make_recall_batch should return two tensors, tokens and targets"
                                   if "unpack" in error else "")))
+
+
+# --- clip_gradients ----------------------------------------------------------------------------------------------
+
+def _clip_cases(g):
+    cases = []
+    for shapes, scale, max_norm in [([(3, 2), (2,)], 10.0, 1.0), ([(4,)], 0.01, 1.0), ([(5, 5), (5,), (1,)], 3.0, 2.5),
+                                    ([(2, 3), (3,), (7, 2)], 50.0, 0.5), ([(1,)], 1.0, 100.0)]:
+        cases.append({"grads": [_randn(g, *shape, scale=scale) for shape in shapes], "max_norm": max_norm,
+                      "note": "a generator of parameters, as model.parameters() gives"})
+    case = dict(cases[0])
+    case["frozen"] = 1  # one parameter without a gradient (p.grad is None), e.g. a frozen embedding
+    cases.append(case)
+    return cases
+
+
+def _clip_call(f, case):
+    params = [nn.Parameter(torch.zeros_like(grad)) for grad in case["grads"]]
+    for p, grad in zip(params, case["grads"]):
+        p.grad = grad.clone()
+    if case.get("frozen"):
+        params.insert(case["frozen"], nn.Parameter(torch.zeros(2)))  # .grad stays None
+    norm = f((p for p in params), case["max_norm"])  # a generator, as model.parameters() is
+    return norm, [p.grad for p in params if p.grad is not None]
+
+
+def _clip_judge(got, case):
+    expect_tuple(got, 2, "clip_gradients's outputs")
+    norm, grads = got
+    originals, max_norm = case["grads"], case["max_norm"]
+    total = torch.sqrt(sum((grad ** 2).sum() for grad in originals))
+    factor = min(1.0, max_norm / (total.item() + 1e-6))
+    if all(torch.equal(a, b) for a, b in zip(grads, originals)) and factor < 1:
+        raise CheckFailed("the gradients were not changed although their norm is above max_norm: scale each "
+                          "p.grad in place (p.grad.mul_(...)); if you loop over `parameters` twice, make a list "
+                          "first: a generator such as model.parameters() is empty the second time")
+    per_parameter = [grad * min(1.0, max_norm / (grad.norm().item() + 1e-6)) for grad in originals]
+    always = [grad * max_norm / (total + 1e-6) for grad in originals]
+    for got_grad, original, alone, scaled in zip(grads, originals, per_parameter, always):
+        expect_tensor(got_grad, original * factor, "a clipped gradient", "(the parameter's shape)",
+                      [(alone if len(originals) > 1 else None, "each gradient was clipped on its own: clip them "
+                        "together, by the norm of all gradients as one vector"),
+                       (scaled if factor == 1 else None, "gradients below max_norm were scaled up: only scale "
+                        "when the total norm is larger than max_norm")], atol=1e-5, rtol=1e-4)
+    if torch.is_tensor(norm) and norm.numel() == 1:
+        norm = norm.item()
+    if not isinstance(norm, (int, float)):
+        raise CheckFailed(f"clip_gradients should return the total norm as a number or a 0-d tensor, got "
+                          f"{type(norm).__name__}")
+    if factor < 1 and abs(norm - max_norm) < 1e-3 * max_norm:
+        raise CheckFailed("return the total norm from before clipping (as torch.nn.utils.clip_grad_norm_ does), "
+                          "not after")
+    if abs(norm - total.item()) > 1e-4 * max(1.0, total.item()):
+        raise CheckFailed(f"the returned total norm should be {total.item():.6g} (the L2 norm of all gradients "
+                          f"together), got {norm:.6g}")
+
+
+register(Exercise(
+    test="test_clip_gradients", names=("clip_gradients",), cases=_clip_cases, call=_clip_call, judge=_clip_judge,
+    forbidden=("clip_grad", "clip_gradients", "get_total_norm")))

@@ -153,3 +153,53 @@ register(Exercise(
     test="test_attention_entropy", names=("attention_entropy",), cases=_entropy_cases,
     call=lambda f, c: f(c["weights"]), judge=_entropy_judge, forbidden=("entropy", "Categorical"),
     allowed=("attention_entropy",)))
+
+
+# --- additive_attention (Bahdanau, 2014) ------------------------------------------------------------------------
+
+def _additive_cases(g):
+    cases = []
+    for batch, src_len, state_dim, memory_dim, attn_dim in [(1, 1, 1, 1, 1), (2, 5, 6, 4, 3), (3, 9, 16, 8, 12),
+                                                           (4, 7, 8, 8, 8)]:
+        case = {"state": _randn(g, batch, state_dim), "memory": _randn(g, batch, src_len, memory_dim),
+                "W": _randn(g, attn_dim, state_dim), "U": _randn(g, attn_dim, memory_dim),
+                "v": _randn(g, attn_dim, scale=2.0), "mask": None}
+        cases.append(case)
+        if src_len > 1:
+            lengths = torch.randint(1, src_len + 1, (batch,), generator=g)
+            lengths[0] = max(1, src_len - 2)  # at least one row with padding
+            mask = torch.arange(src_len)[None, :] < lengths[:, None]
+            cases.append({**case, "mask": mask, "note": "right-padded sentences (mask True = a real word)"})
+    return cases
+
+
+def _additive_judge(got, case):
+    from ..seq2seq import additive_attention
+    state, memory, W, U, v, mask = (case[k] for k in ("state", "memory", "W", "U", "v", "mask"))
+    expect_tuple(got, 2, "additive_attention")
+    context, weights = got
+    ref_context, ref_weights = additive_attention(state, memory, W, U, v, mask)
+    raw = ((state @ W.T)[:, None, :] + memory @ U.T) @ v  # no tanh
+    no_tanh = raw.masked_fill(~mask, float("-inf")) if mask is not None else raw
+    mistakes = [(no_tanh.softmax(-1), "the scores skip the tanh: score_j = v · tanh(W s + U h_j)")]
+    if mask is not None:
+        mistakes += [(additive_attention(state, memory, W, U, v)[1],
+                      "padded positions got weight: fill the scores where the mask is False with -inf "
+                      "before the softmax"),
+                     (additive_attention(state, memory, W, U, v, ~mask)[1] if bool((~mask).any(-1).all()) else None,
+                      "the mask is inverted: True means 'a real word', so fill the scores where the mask is False")]
+    if state.size(0) > 1:
+        full = torch.tanh((state @ W.T)[:, None, :] + memory @ U.T) @ v
+        mistakes.append(((full.masked_fill(~mask, float("-inf")) if mask is not None else full).softmax(dim=0),
+                         "the softmax runs over the batch: normalise over the source positions (the last axis)"))
+    expect_tensor(weights, ref_weights, "the attention weights", "(B, S)", mistakes, atol=1e-5, rtol=1e-4)
+    expect_tensor(context, ref_context, "the context", "(B, Hm)",
+                  [(memory.mean(dim=1), "the context is the plain mean of the memory: weight each h_j by a_j"),
+                   (memory.sum(dim=1), "the context is the plain sum of the memory: weight each h_j by a_j")],
+                  atol=1e-5, rtol=1e-4)
+
+
+register(Exercise(
+    test="test_additive_attention", names=("additive_attention",), cases=_additive_cases,
+    call=lambda f, c: f(c["state"], c["memory"], c["W"], c["U"], c["v"], mask=c["mask"]), judge=_additive_judge,
+    forbidden=("additive_attention", "AdditiveAttention", "MultiheadAttention", "scaled_dot_product_attention")))

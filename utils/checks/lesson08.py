@@ -7,8 +7,9 @@ import torch
 import torch.nn.functional as F
 
 from ..bpe import ByteBPE, chunks, merge_pair
-from ..modern import ModernGPT, top_p_filter
-from ..text import lm_batches
+from ..modern import ModernGPT
+from ..sampling import top_p_filter
+from ..batching import lm_batches
 from ..training import warmup_cosine
 from .compare import expect_equal, expect_tensor
 from .core import CheckFailed, Exercise, register
