@@ -23,3 +23,8 @@ from pathlib import Path  # noqa: E402
 if (Path(__file__).resolve().parent / "tools" / "exchange.py").is_file():  # the course folder (a copy holding only this file collects as nbgrader does)
     sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
     c.ExchangeFactory.collect = "exchange.OwnerCheckedCollect"
+
+# Each lesson's jupytext text form (solutions/NN_name/NN_name.py, for reviewers) is not part of the assignment:
+# nbgrader neither releases it to learners nor collects it (nbgrader's default ignores, plus these names).
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
+                            *sorted(f"{p.stem}.py" for p in (Path(__file__).resolve().parent / "solutions").glob("*/*.ipynb"))]
