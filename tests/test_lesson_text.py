@@ -3,7 +3,7 @@
 Each solution notebook has a jupytext py:percent text form beside it (solutions/NN_name/NN_name.py) with the
 same cells: sources and nbgrader metadata. Committed notebooks (solutions/ and notebooks/) carry nothing that
 changes on every run without saying anything about the lesson: per-cell execution timestamps, saved widget
-state, widget views pointing into it. Figures are the 256-colour PNGs tools/run_lesson.py writes.
+state, widget views pointing into it, one stream's output split where the kernel happened to flush. Figures are the 256-colour PNGs tools/run_lesson.py writes.
 Fix any failure here with `python tools/run_lesson.py solutions/NN_name/NN_name.ipynb` (then
 `python tools/release.py NN_name`); see CONTRIBUTING.md.
 """
@@ -75,6 +75,9 @@ def test_committed_notebooks_hold_no_run_noise(path):
     views = [i for i, c in enumerate(nb.cells) for o in c.get("outputs", [])
              if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert not views, f"{path.name}: cells {views} hold widget views (a random model id on each run)"
+    split = [i for i, c in enumerate(nb.cells) for a, b in zip(c.get("outputs", []), c.get("outputs", [])[1:])
+             if a.output_type == b.output_type == "stream" and a.name == b.name]
+    assert not split, f"{path.name}: cells {split} hold one stream's output in pieces (split where the kernel flushed)"
 
 
 @pytest.mark.parametrize("lesson", LESSONS)

@@ -13,7 +13,8 @@ solutions/jupytext.toml). Edit either one: before running, the inputs of the new
 taken, and afterwards both files are rewritten, so they agree again.
 
 What is written is reviewable: no per-cell execution timestamps, no saved widget state (nor the widget
-views that point into it, whose text fallback nbval still compares), and figures as 256-colour PNGs.
+views that point into it, whose text fallback nbval still compares), adjacent prints to one stream as one
+output, and figures as 256-colour PNGs.
 """
 import argparse
 import base64
@@ -74,12 +75,27 @@ def small_png(data):
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def merge_streams(outputs):
+    """Adjacent prints to the same stream as one output: how a print is split depends on when the kernel
+    flushed, not on the lesson (nbval merges them too before it compares)."""
+    merged = []
+    for output in outputs:
+        if (output.output_type == "stream" and merged and merged[-1].output_type == "stream"
+                and merged[-1].name == output.name):
+            merged[-1].text += output.text
+        else:
+            merged.append(output)
+    return merged
+
+
 def make_reviewable(nb):
     """Drop what changes on every run but says nothing about the lesson; shrink its figures."""
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         for key in TIMING_METADATA:
             cell.metadata.pop(key, None)
+        if cell.cell_type == "code":
+            cell.outputs = merge_streams(cell.outputs)
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if WIDGET_VIEW in data and len(data) > 1:  # keep the text fallback, which nbval compares
