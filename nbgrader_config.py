@@ -25,3 +25,8 @@ if (COURSE / "tools" / "exchange.py").is_file():  # the course folder (a copy ho
     if str(COURSE) not in sys.path:  # nbgrader's own command does not put the course folder on sys.path
         sys.path.insert(0, str(COURSE))
     c.ExchangeFactory.collect = "tools.exchange.OwnerCheckedCollect"
+
+# Each lesson's jupytext text form (solutions/NN_name/NN_name.py, for reviewers) is not part of the assignment:
+# nbgrader neither releases it to learners nor collects it (nbgrader's default ignores, plus these names).
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
+                            *sorted(f"{p.stem}.py" for p in (COURSE / "solutions").glob("*/*.ipynb"))]

@@ -2,28 +2,130 @@
 
     python -m tools.run_lesson solutions/01_why_transformers/01_why_transformers.ipynb [...]
     python -m tools.run_lesson --all
+    python -m tools.run_lesson --no-execute solutions/02_attention/02_attention.ipynb   # only sync the pair
 
 Each notebook runs in its own folder, as JupyterLab and nbval run it, and the time it took is printed
 (every lesson must finish in under two minutes on a 2-core CPU).
+
+Every lesson is a pair: NN_name.ipynb (with outputs, what learners and nbval use) and NN_name.py, its
+jupytext py:percent text form (sources and nbgrader cell metadata, what a reviewer reads in a diff; see
+solutions/jupytext.toml). Edit either one: before running, the inputs of the newer file of the pair are
+taken, and afterwards both files are rewritten, so they agree again.
+
+What is written is reviewable: no per-cell execution timestamps, no saved widget state (nor the widget
+views that point into it, whose text fallback nbval still compares), adjacent prints to one stream as one
+output, and figures as 256-colour PNGs.
 """
 import argparse
+import base64
+import io
 import time
 from pathlib import Path
 
+import jupytext
 import nbformat
+from jupytext.combine import combine_inputs_with_outputs
+from jupytext.config import load_jupytext_config
 from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parents[1]
+TEXT_FORMAT = {"extension": ".py", "format_name": "percent"}
+TIMING_METADATA = ("execution", "ExecuteTime")  # nbclient's and jupyterlab-execute-time's per-cell timestamps
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"  # a random model id into the (dropped) widget state
 
 
-def run(path, timeout=600):
-    path = Path(path).resolve()
+def text_path(path):
+    """The text form paired with a lesson notebook: NN_name.py beside NN_name.ipynb."""
+    return Path(path).with_suffix(".py")
+
+
+def to_text(nb, path):
+    """The py:percent text of a notebook, as jupytext writes it with the lesson folder's configuration."""
+    return jupytext.writes(nb, TEXT_FORMAT, config=load_jupytext_config(str(Path(path).resolve())))
+
+
+def inputs(nb):
+    """What the text form holds of a notebook: each cell's type, source and nbgrader metadata."""
+    return [(c.cell_type, c.source, c.metadata.get("nbgrader")) for c in nb.cells]
+
+
+def read_pair(path):
+    """The notebook at `path` with the inputs of the newer file of its pair (the .ipynb or its .py)."""
+    path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
-    seconds = time.perf_counter() - start
+    text = text_path(path)
+    if text.is_file():
+        nb_text = jupytext.read(text, config=load_jupytext_config(str(path.resolve())))
+        if inputs(nb_text) != inputs(nb) and text.stat().st_mtime > path.stat().st_mtime:
+            print(f"{path}: inputs taken from {text.name} (the newer of the pair)")
+            nb = combine_inputs_with_outputs(nb_text, nb, TEXT_FORMAT)
+            nb.metadata.pop("jupytext", None)  # the pairing lives in solutions/jupytext.toml, not in each notebook
+    return nb
+
+
+def small_png(data):
+    """A figure as a 256-colour PNG (about a quarter of matplotlib's bytes, same look); deterministic."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(base64.b64decode(data)))
+    if image.mode == "P":
+        return data  # already reduced
+    buffer = io.BytesIO()
+    image.convert("RGBA").quantize(256, method=Image.Quantize.FASTOCTREE).save(buffer, "PNG", optimize=True)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def merge_streams(outputs):
+    """Adjacent prints to the same stream as one output: how a print is split depends on when the kernel
+    flushed, not on the lesson (nbval merges them too before it compares)."""
+    merged = []
+    for output in outputs:
+        if (output.output_type == "stream" and merged and merged[-1].output_type == "stream"
+                and merged[-1].name == output.name):
+            merged[-1].text += output.text
+        else:
+            merged.append(output)
+    return merged
+
+
+def make_reviewable(nb):
+    """Drop what changes on every run but says nothing about the lesson; shrink its figures."""
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        for key in TIMING_METADATA:
+            cell.metadata.pop(key, None)
+        if cell.cell_type == "code":
+            cell.outputs = merge_streams(cell.outputs)
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if WIDGET_VIEW in data and len(data) > 1:  # keep the text fallback, which nbval compares
+                del data[WIDGET_VIEW]
+            if "image/png" in data:
+                data["image/png"] = small_png(data["image/png"])
+    return nb
+
+
+def write_pair(nb, path):
+    """Write the notebook and its text form, with the same sources."""
+    path = Path(path)
+    text = to_text(nb, path)
+    for cell, text_cell in zip(nb.cells, jupytext.reads(text, TEXT_FORMAT).cells, strict=True):
+        cell.source = text_cell.source  # as the text form reads back (jupytext drops a trailing newline)
     nbformat.write(nb, path)
-    print(f"{path}: {seconds:.1f} s")
+    text_path(path).write_text(text, encoding="utf-8")
+
+
+def run(path, timeout=600, execute=True):
+    path = Path(path).resolve()
+    nb = read_pair(path)
+    seconds = 0.0
+    if execute:
+        start = time.perf_counter()
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False, store_widget_state=False,
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        seconds = time.perf_counter() - start
+    write_pair(make_reviewable(nb), path)
+    print(f"{path}: {seconds:.1f} s" if execute else f"{path}: synced with {text_path(path).name}")
     return seconds
 
 
@@ -31,12 +133,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", help="notebook paths")
     parser.add_argument("--all", action="store_true", help="every lesson in solutions/")
+    parser.add_argument("--no-execute", action="store_true",
+                        help="only sync the .ipynb and its .py (e.g. after a prose edit); outputs are kept")
     args = parser.parse_args()
     paths = sorted(REPO.glob("solutions/*/*.ipynb")) if args.all else args.notebooks
     if not paths:
         parser.error("name notebooks, or --all")
     for path in paths:
-        run(path)
+        run(path, execute=not args.no_execute)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
     data = modern_gpt_data(tok)                      # train / val token ids (1-D torch.long)
     print(held_out_loss(model, data.val_ids), meta["val_loss"])
 
-The checkpoint is made by ``python tools/train_modern_gpt.py`` (seeded); its metadata holds the
+The checkpoint is made by ``python -m tools.train_modern_gpt`` (seeded); its metadata holds the
 model's configuration, the tokenizer's merges, the training settings and the held-out loss measured
 when it was saved, so a test can measure it again and compare.
 """
@@ -65,7 +65,7 @@ def load_modern_gpt(path: str | Path | None = None, device="cpu") -> tuple[Moder
     """-> (ModernGPT in eval mode, ByteBPE, metadata dict) from the shipped (or given) safetensors file."""
     path = Path(path) if path is not None else ASSET
     if not path.exists():
-        raise FileNotFoundError(f"no checkpoint at {path}: run python tools/train_modern_gpt.py")
+        raise FileNotFoundError(f"no checkpoint at {path}: run python -m tools.train_modern_gpt")
     with safe_open(str(path), "pt") as f:
         meta = f.metadata()
     model = ModernGPT(**json.loads(meta["config"]))

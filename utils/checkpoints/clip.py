@@ -1,4 +1,6 @@
-"""OpenAI's CLIP (openai/clip-vit-base-patch32, ...) in the course's utils.CLIP: a ViT image tower and a
+"""OpenAI's CLIP checkpoints (openai/clip-vit-base-patch32, ...) in the course's utils.CLIP.
+
+OpenAI's CLIP (openai/clip-vit-base-patch32, ...) in the course's utils.CLIP: a ViT image tower and a
 Transformer text tower whose outputs are compared by cosine similarity.
 
 What differs from lesson 07's mini CLIP, each a named option of utils.ViT or utils.TextEncoder:

@@ -1,4 +1,6 @@
-"""Finding a Hugging Face checkpoint (a local folder or the Hugging Face cache), reading its config and
+"""Finding, reading and checking a Hugging Face checkpoint: config, weights, preprocessors.
+
+Finding a Hugging Face checkpoint (a local folder or the Hugging Face cache), reading its config and
 weights, and checking every tensor's name and shape before a course model is built from it.
 
 A checkpoint in the standard layout is a folder holding config.json and the weights, in

@@ -1,4 +1,6 @@
-"""MarianMT (Helsinki-NLP/opus-mt-en-fr, opus-mt-fr-en, ... over a thousand language pairs) in the
+"""MarianMT checkpoints (Helsinki-NLP/opus-mt-*, over a thousand language pairs) in utils.Transformer.
+
+MarianMT (Helsinki-NLP/opus-mt-en-fr, opus-mt-fr-en, ... over a thousand language pairs) in the
 course's utils.Transformer: the encoder-decoder of "Attention Is All You Need", nearly as published.
 
 What differs from lesson 04's translator, each a named option of utils.Transformer:

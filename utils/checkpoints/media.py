@@ -1,4 +1,6 @@
-"""Pipelines for images and audio (Hugging Face's call conventions) over checkpoints in the course's
+"""Image and audio pipelines (Hugging Face's call conventions) over checkpoints in the course's models.
+
+Pipelines for images and audio (Hugging Face's call conventions) over checkpoints in the course's
 ViT, CLIP and Whisper: "image-classification", "zero-shot-image-classification",
 "automatic-speech-recognition". Inputs go through the checkpoint's own image processor, tokenizer or
 feature extractor (transformers' preprocessing); the course's model does the rest.

@@ -1,4 +1,6 @@
-"""utils.pipeline(task, model=NAME_OR_PATH): a real checkpoint in the course's own model, behind the
+"""utils.pipeline(task, model=NAME_OR_PATH): which checkpoint family runs which task.
+
+utils.pipeline(task, model=NAME_OR_PATH): a real checkpoint in the course's own model, behind the
 same Pipeline classes as the offline course models.
 
 The checkpoint's config says which family it is (its model_type); the family's loader builds the

@@ -1,4 +1,6 @@
-"""OpenAI's Whisper (openai/whisper-tiny, ...) in the course's utils.SpeechToText: a log-mel spectrogram
+"""OpenAI's Whisper checkpoints (openai/whisper-tiny, ...) in the course's utils.SpeechToText.
+
+OpenAI's Whisper (openai/whisper-tiny, ...) in the course's utils.SpeechToText: a log-mel spectrogram
 in, text tokens out.
 
 Lesson 07's mini Whisper already has Whisper's shape: two 1-D convolutions (the second halves the frame

@@ -1,4 +1,6 @@
-"""Checks of lesson 01's exercises: one RNN step, its unrolling, input-gradient norms, the memory task's batches,
+"""Checks of lesson 01's exercises (RNN step and unrolling, gradient norms, memory task, clipping).
+
+Checks of lesson 01's exercises: one RNN step, its unrolling, input-gradient norms, the memory task's batches,
 gradient clipping."""
 import torch
 import torch.nn as nn

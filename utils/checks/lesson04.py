@@ -1,4 +1,6 @@
-"""Checks of lesson 04's exercises: the sinusoidal table, contextual vectors, an encoder layer, the decoder's
+"""Checks of lesson 04's exercises (positions, encoder and decoder layers, decoding).
+
+Checks of lesson 04's exercises: the sinusoidal table, contextual vectors, an encoder layer, the decoder's
 mask, greedy decoding."""
 import math
 

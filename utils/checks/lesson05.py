@@ -1,4 +1,6 @@
-"""Checks of lesson 05's exercises: next-token pairs, causal and bidirectional masks, one KV-cache step,
+"""Checks of lesson 05's exercises (next-token pairs, masks, a KV-cache step, masking for BERT).
+
+Checks of lesson 05's exercises: next-token pairs, causal and bidirectional masks, one KV-cache step,
 temperature and top-k, BERT's 80/10/10 masking rule."""
 import math
 

@@ -1,4 +1,6 @@
-"""Checks of lesson 06's exercises: logits to labels, padding, length-sorted batches, a centrality
+"""Checks of lesson 06's exercises (labels, padding, batching, summarizing, a new task).
+
+Checks of lesson 06's exercises: logits to labels, padding, length-sorted batches, a centrality
 summarizer and a zero-shot classification pipeline (built on the shipped MiniLM)."""
 import torch
 import torch.nn.functional as F

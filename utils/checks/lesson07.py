@@ -1,4 +1,6 @@
-"""Checks of lesson 07's exercises: patchify, [CLS] + positions, CLIP's symmetric loss, zero-shot
+"""Checks of lesson 07's exercises (patches, positions, CLIP's loss, zero-shot, spectrograms).
+
+Checks of lesson 07's exercises: patchify, [CLS] + positions, CLIP's symmetric loss, zero-shot
 prediction, framing a signal."""
 import torch
 import torch.nn.functional as F

@@ -1,4 +1,6 @@
-"""Checks of lesson 08's exercises: byte-level BPE (train, encode), RMSNorm, SwiGLU, RoPE, grouped-query
+"""Checks of lesson 08's exercises (BPE, RMSNorm, SwiGLU, RoPE, GQA, top-p, schedule, training).
+
+Checks of lesson 08's exercises: byte-level BPE (train, encode), RMSNorm, SwiGLU, RoPE, grouped-query
 attention, top-p filtering, the warm-up + cosine schedule and the training loop."""
 import math
 from collections import Counter

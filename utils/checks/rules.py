@@ -1,4 +1,6 @@
-"""Rules on an answer's syntax tree: what it may not use (a built-in it should write, its library twin,
+"""Rules on an answer's syntax tree: what it may not use.
+
+Rules on an answer's syntax tree: what it may not use (a built-in it should write, its library twin,
 code that reaches a name without spelling it).
 
 Checked on the source, by the grader, outside the learner's interpreter: nothing the answer does at run

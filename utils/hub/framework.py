@@ -11,7 +11,7 @@ The course's models and their recipes are registered by utils.hub.recipes.
 (``$TRANSFORMERS_COURSE_CACHE``, else ``~/.cache/transformers-course``, the folder lesson 05 keeps
 its tokenizer in), then among the files committed with the course (``utils/assets/``). If neither
 has it, it runs the recipe, silently, and caches the result: the first call takes seconds, later
-ones a fraction of a second. ``python tools/train_heads.py`` runs every recipe ahead of time.
+ones a fraction of a second. ``python -m tools.train_heads`` runs every recipe ahead of time.
 
 A file's name holds a hash of its recipe's settings, so changing a setting never picks up stale
 weights. Each file is a safetensors file whose metadata carries everything else the model needs
@@ -158,7 +158,7 @@ def _load_model(name, device, train_if_missing):
         return LoadedModel(name, model.eval(), tokenizer, json.loads(metadata.get("info", "{}")))
     if not train_if_missing:
         raise FileNotFoundError(f"no usable weights for {name} in {cache_dir()} or {ASSETS}; "
-                                "make them with `python tools/train_heads.py`")
+                                "make them with `python -m tools.train_heads`")
     tensors, metadata = recipe.train(recipe.settings, progress=False, device=device)
     metadata = {**metadata, "name": name, "settings": json.dumps(recipe.settings)}
     try:
