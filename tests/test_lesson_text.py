@@ -3,7 +3,8 @@
 Each solution notebook has a jupytext py:percent text form beside it (solutions/NN_name/NN_name.py) with the
 same cells: sources and nbgrader metadata. Committed notebooks (solutions/ and notebooks/) carry nothing that
 changes on every run without saying anything about the lesson: per-cell execution timestamps, saved widget
-state, widget views pointing into it, one stream's output split where the kernel happened to flush. Figures are the 256-colour PNGs tools/run_lesson.py writes.
+state, widget views pointing into it, one stream's output split where the kernel happened to flush.
+Figures are the 256-colour PNGs that `python -m tools.run_lesson` writes.
 Fix any failure here with `python -m tools.run_lesson solutions/NN_name/NN_name.ipynb` (then
 `python -m tools.release NN_name`); see CONTRIBUTING.md.
 """

@@ -82,5 +82,5 @@ def load_translator(device: Optional[Union[str, torch.device]] = None) -> Transl
     train_pairs, test_pairs = make_translation_corpus(TRANSLATOR["n_train"], TRANSLATOR["n_test"], seed=TRANSLATOR["seed"])
     if Vocab(fr for fr, _ in train_pairs).itos != src_vocab.itos:
         raise RuntimeError("the shipped translator's vocabulary no longer matches utils.data's corpus; "
-                           "rebuild the weights with `python tools/train_heads.py`")
+                           "rebuild the weights with `python -m tools.train_heads`")
     return Translator(loaded.model, src_vocab, tgt_vocab, train_pairs, test_pairs)

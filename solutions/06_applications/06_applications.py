@@ -141,7 +141,7 @@ def rounded(result, digits=2):
 # The first time a model is needed, `utils.hub` (the course's stand-in for the Hugging Face Hub)
 # trains it with a recipe of a few seconds and caches its weights as a safetensors file in
 # `~/.cache/transformers-course`; afterwards it is read back in a fraction of a second.
-# `python tools/train_heads.py` does all of this ahead of time.
+# `python -m tools.train_heads` does all of this ahead of time.
 
 # %%
 classifier = utils.pipeline("sentiment-analysis")

@@ -576,7 +576,7 @@ print(f"held-out loss {live_loss:.2f} nats/token; best context-free model {unigr
 # %% [markdown]
 # ### The longer-trained model
 #
-# `tools/train_modern_gpt.py` trained the same design, a little larger (4 layers, d = 128, 0.86 M
+# `python -m tools.train_modern_gpt` trained the same design, a little larger (4 layers, d = 128, 0.86 M
 # parameters), for 800 steps and shipped it in `utils/assets`. Its held-out loss is measured here afresh
 # and compared with the figure recorded when it was saved.
 
@@ -593,7 +593,7 @@ for prompt in ["The return value", "If the object"]:
 # %% [markdown]
 # ### Side by side
 #
-# `python benchmarks/modern_gpt.py --nanogpt PATH/TO/nanoGPT/model.py` trains three models of the same
+# `python -m benchmarks.modern_gpt --nanogpt PATH/TO/nanoGPT/model.py` trains three models of the same
 # size on the same data with the same loop and steps: this lesson's modern GPT, lesson 05's 2017-style
 # GPT (learned positions, LayerNorm, GELU) and Karpathy's nanoGPT (read from your checkout, never copied
 # into the course). See the README for the figures measured on a 2-core CPU.
@@ -637,5 +637,5 @@ else:
 #
 # ## Where to go next
 #
-# **Next:** this is the last lesson. Scale it up: run `tools/train_modern_gpt.py --steps 5000` on a GPU,
+# **Next:** this is the last lesson. Scale it up: run `python -m tools.train_modern_gpt --steps 5000` on a GPU,
 # add more text to the corpus, or load a real LLaMA-style checkpoint into `utils.ModernGPT`.
