@@ -19,7 +19,7 @@ from test_grade import Course, cell_by_id, digest
 pytestmark = pytest.mark.slow
 LESSON = "02_attention"
 FULL = {"test_dot_product_scores": 2, "test_stable_softmax": 2, "test_scaled_dot_product_attention": 3,
-        "test_attention_entropy": 2}
+        "test_attention_entropy": 2, "test_additive_attention": 2}
 ZERO = {test: 0 for test in FULL}
 WRONG = {  # answers of the right shape, wrong values
     "dot_product_scores": "def dot_product_scores(query, key):\n"
@@ -29,6 +29,9 @@ WRONG = {  # answers of the right shape, wrong values
                                     "    w = torch.ones(*query.shape[:-1], key.shape[-2]) / key.shape[-2]\n"
                                     "    return w @ value, w",
     "attention_entropy": "def attention_entropy(weights):\n    return torch.zeros(weights.shape[:-1])",
+    "additive_attention": "def additive_attention(state, memory, W, U, v, mask=None):\n"
+                          "    w = torch.ones(memory.shape[:2]) / memory.shape[1]\n"
+                          "    return (w[:, :, None] * memory).sum(dim=1), w",
 }
 
 
@@ -101,7 +104,10 @@ def attacks(course, oracle, home):
         "twin": (course.edited(scaled_dot_product_attention=(
             "from utils import scaled_dot_product_attention as fast\n"
             "def scaled_dot_product_attention(query, key, value, mask=None):\n"
-            "    return fast(query, key, value, mask=mask)")), {**FULL, "test_scaled_dot_product_attention": 0}),
+            "    return fast(query, key, value, mask=mask)")),
+            # the import sits outside the answers, so a later answer could call `fast` too: the later
+            # exercise that forbids the name (additive attention) loses its points as well
+            {**FULL, "test_scaled_dot_product_attention": 0, "test_additive_attention": 0}),
         "captured": (course.edited(stable_softmax=(
             "_soft = torch._softmax\n"
             "def stable_softmax(scores, dim=-1):\n"
