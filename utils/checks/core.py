@@ -64,6 +64,16 @@ def generator(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(int(seed) % 2 ** 63)
 
 
+def randn(g: torch.Generator, *shape: int, scale: float = 1.0, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """A case's normal tensor of `shape`, drawn from the case generator `g`."""
+    return scale * torch.randn(*shape, generator=g, dtype=dtype)
+
+
+def randint(g: torch.Generator, low: int, high: int) -> int:
+    """A case's integer in [low, high), drawn from the case generator `g`."""
+    return int(torch.randint(low, high, (1,), generator=g))
+
+
 # --- the untrusted half: run the learner's answers on the cases -----------------------------------------
 
 def to_data(value: Any) -> Any:
@@ -201,4 +211,5 @@ def check(test: str, namespace: dict, seed: int = PUBLIC_SEED) -> int:
 
 
 __all__ = ["CheckFailed", "Exercise", "EXERCISES", "PUBLIC_SEED", "check", "describe",
-           "exercise_for", "generator", "judge_results", "probe", "register", "rules_of", "run_cases", "to_data"]
+           "exercise_for", "generator", "judge_results", "probe", "randint", "randn", "register", "rules_of",
+           "run_cases", "to_data"]

@@ -5,11 +5,8 @@ import torch
 
 from ..attention import causal_mask, scaled_dot_product_attention
 from .compare import expect_tensor, expect_tuple
-from .core import CheckFailed, Exercise, register
+from .core import CheckFailed, Exercise, randn, register
 
-
-def _randn(g, *shape, scale=1.0):
-    return scale * torch.randn(*shape, generator=g)
 
 
 # --- dot_product_scores -------------------------------------------------------------------------------
@@ -17,7 +14,7 @@ def _randn(g, *shape, scale=1.0):
 def _scores_cases(g):
     cases = [{"query": torch.tensor([[1.0, 0.0], [1.0, 2.0]]), "key": torch.tensor([[3.0, 1.0], [0.0, -1.0], [1.0, 1.0]])}]
     for shape_q, shape_k in [((1, 1), (1, 1)), ((7, 5), (4, 5)), ((2, 3, 6, 8), (2, 3, 9, 8)), ((4, 1, 16), (4, 11, 16))]:
-        cases.append({"query": _randn(g, *shape_q), "key": _randn(g, *shape_k)})
+        cases.append({"query": randn(g, *shape_q), "key": randn(g, *shape_k)})
     cases.append({"query": torch.ones(2, 3), "key": torch.ones(2, 4), "raises": "ValueError"})
     cases.append({"query": torch.ones(2, 5, 3), "key": torch.ones(2, 5, 2), "raises": "ValueError"})
     return cases
@@ -49,8 +46,8 @@ def _softmax_cases(g):
              {"scores": torch.tensor([[2.0, float("-inf"), 0.0]]), "dim": -1}]
     for shape, dim, scale in [((5,), 0, 1.0), ((3, 7), -1, 1e4), ((3, 7), 0, 50.0), ((2, 4, 6, 5), 1, 300.0),
                               ((2, 4, 6, 5), -1, 1.0)]:
-        cases.append({"scores": _randn(g, *shape, scale=scale), "dim": dim})
-    s = _randn(g, 4, 9, scale=100.0)
+        cases.append({"scores": randn(g, *shape, scale=scale), "dim": dim})
+    s = randn(g, 4, 9, scale=100.0)
     s[torch.rand(4, 9, generator=g) < 0.4] = float("-inf")
     s[:, 0] = 3.0  # every row keeps one finite score
     cases.append({"scores": s, "dim": -1, "note": "rows with -inf scores"})
@@ -84,15 +81,15 @@ register(Exercise(
 
 def _attention_cases(g):
     causal = causal_mask(5)
-    cases = [{"query": _randn(g, 2, 5, 8), "key": _randn(g, 2, 5, 8), "value": _randn(g, 2, 5, 3), "mask": causal}]
+    cases = [{"query": randn(g, 2, 5, 8), "key": randn(g, 2, 5, 8), "value": randn(g, 2, 5, 3), "mask": causal}]
     for batch, lq, lk, d_k, d_v in [((), 1, 1, 1, 1), ((3,), 4, 9, 16, 5), ((2, 4), 7, 7, 32, 32), ((1,), 12, 3, 64, 2)]:
-        q, k, v = _randn(g, *batch, lq, d_k), _randn(g, *batch, lk, d_k, scale=3.0), _randn(g, *batch, lk, d_v)
+        q, k, v = randn(g, *batch, lq, d_k), randn(g, *batch, lk, d_k, scale=3.0), randn(g, *batch, lk, d_v)
         cases.append({"query": q, "key": k, "value": v, "mask": None})
         mask = torch.rand(*batch, lq, lk, generator=g) < 0.5
         mask[..., 0] = True  # every query keeps at least one key
         cases.append({"query": q, "key": k, "value": v, "mask": mask})
     pad = torch.tensor([[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0], [1, 1, 0, 0, 0, 0]], dtype=torch.bool)[:, None, :]
-    cases.append({"query": _randn(g, 3, 6, 8), "key": _randn(g, 3, 6, 8), "value": _randn(g, 3, 6, 4), "mask": pad,
+    cases.append({"query": randn(g, 3, 6, 8), "key": randn(g, 3, 6, 8), "value": randn(g, 3, 6, 4), "mask": pad,
                   "note": "a (B, 1, Lk) padding mask"})
     return cases
 
@@ -133,7 +130,7 @@ register(Exercise(
 def _entropy_cases(g):
     cases = [{"weights": torch.tensor([[1.0, 0.0, 0.0, 0.0], [0.25, 0.25, 0.25, 0.25], [0.5, 0.5, 0.0, 0.0]])}]
     for shape in [(6,), (5, 11), (2, 3, 4, 7)]:
-        w = torch.softmax(_randn(g, *shape, scale=3.0), dim=-1)
+        w = torch.softmax(randn(g, *shape, scale=3.0), dim=-1)
         w = w * (torch.rand(shape, generator=g) < 0.7)  # knock out some entries, as a mask would
         w[..., 0] += 1e-3
         cases.append({"weights": w / w.sum(dim=-1, keepdim=True), "note": "rows with zeros"})
@@ -161,9 +158,9 @@ def _additive_cases(g):
     cases = []
     for batch, src_len, state_dim, memory_dim, attn_dim in [(1, 1, 1, 1, 1), (2, 5, 6, 4, 3), (3, 9, 16, 8, 12),
                                                            (4, 7, 8, 8, 8)]:
-        case = {"state": _randn(g, batch, state_dim), "memory": _randn(g, batch, src_len, memory_dim),
-                "W": _randn(g, attn_dim, state_dim), "U": _randn(g, attn_dim, memory_dim),
-                "v": _randn(g, attn_dim, scale=2.0), "mask": None}
+        case = {"state": randn(g, batch, state_dim), "memory": randn(g, batch, src_len, memory_dim),
+                "W": randn(g, attn_dim, state_dim), "U": randn(g, attn_dim, memory_dim),
+                "v": randn(g, attn_dim, scale=2.0), "mask": None}
         cases.append(case)
         if src_len > 1:
             lengths = torch.randint(1, src_len + 1, (batch,), generator=g)

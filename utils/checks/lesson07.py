@@ -9,11 +9,8 @@ from ..clip import clip_loss, zero_shot_predict
 from ..spectrogram import frame_signal
 from ..vit import add_cls_and_positions, patchify
 from .compare import expect_tensor
-from .core import CheckFailed, Exercise, register
+from .core import CheckFailed, Exercise, randn, register
 
-
-def _randn(g, *shape, scale=1.0, dtype=torch.float32):
-    return scale * torch.randn(*shape, generator=g, dtype=dtype)
 
 
 # --- patchify ----------------------------------------------------------------------------------------------
@@ -22,7 +19,7 @@ def _patchify_cases(g):
     cases = [{"images": torch.arange(16.0).reshape(1, 1, 4, 4), "patch_size": 2}]
     for shape, p in [((2, 1, 8, 8), 2), ((3, 3, 12, 8), 4), ((1, 2, 6, 9), 3), ((4, 3, 5, 5), 1), ((2, 3, 4, 4), 4),
                      ((2, 3, 6, 4), 2)]:
-        cases.append({"images": _randn(g, *shape), "patch_size": p})
+        cases.append({"images": randn(g, *shape), "patch_size": p})
     return cases
 
 
@@ -66,8 +63,8 @@ def _cls_cases(g):
               "positions": torch.tensor([[0.0, 0.1], [1.0, 1.1], [2.0, 2.1], [3.0, 3.1]]),
               "weights": torch.ones(1, 4, 2)}]
     for B, N, d in [(4, 16, 8), (2, 1, 3), (7, 5, 6), (3, 4, 4)]:
-        cases.append({"tokens": _randn(g, B, N, d), "cls_token": _randn(g, d), "positions": _randn(g, N + 1, d),
-                      "weights": _randn(g, B, N + 1, d)})
+        cases.append({"tokens": randn(g, B, N, d), "cls_token": randn(g, d), "positions": randn(g, N + 1, d),
+                      "weights": randn(g, B, N + 1, d)})
     return cases
 
 
@@ -120,9 +117,9 @@ def _clip_cases(g):
     cases = [{"image_emb": eye, "text_emb": eye, "temperature": 0.07, "grad": False},
              {"image_emb": eye, "text_emb": eye.flip(0), "temperature": 0.07, "grad": False}]
     for B, d, t in [(5, 8, 0.07), (9, 3, 1.0), (1, 4, 0.5), (16, 32, 0.2), (6, 6, 0.1)]:
-        cases.append({"image_emb": _randn(g, B, d, scale=4.0, dtype=torch.float64),
-                      "text_emb": _randn(g, B, d, scale=0.3, dtype=torch.float64), "temperature": t, "grad": False})
-    cases.append({"image_emb": _randn(g, 6, 4), "text_emb": _randn(g, 6, 4), "temperature": torch.tensor(0.1),
+        cases.append({"image_emb": randn(g, B, d, scale=4.0, dtype=torch.float64),
+                      "text_emb": randn(g, B, d, scale=0.3, dtype=torch.float64), "temperature": t, "grad": False})
+    cases.append({"image_emb": randn(g, 6, 4), "text_emb": randn(g, 6, 4), "temperature": torch.tensor(0.1),
                   "grad": True, "note": "a tensor temperature, with a gradient"})
     return cases
 
@@ -183,8 +180,8 @@ def _zs_cases(g):
     cases = [{"image_emb": torch.tensor([[1.0, 0.1], [0.1, 1.0], [-1.0, 0.0]]),
               "prompt_emb": torch.tensor([[1.0, 0.0], [0.0, 1.0], [-0.6, -0.8]])}]
     for B, K, d in [(50, 10, 8), (7, 3, 2), (1, 5, 16), (6, 6, 4), (12, 4, 3)]:
-        image = _randn(g, B, d)
-        prompts = _randn(g, K, d) * (0.1 + 10 * torch.rand(K, 1, generator=g))  # prompts of very different lengths
+        image = randn(g, B, d)
+        prompts = randn(g, K, d) * (0.1 + 10 * torch.rand(K, 1, generator=g))  # prompts of very different lengths
         cases.append({"image_emb": image, "prompt_emb": prompts})
         cases.append({"image_emb": 3 * image, "prompt_emb": prompts, "note": "the images scaled by 3"})
     cases.append({"image_emb": torch.tensor([[1.0, 1.0]]), "prompt_emb": torch.tensor([[1.0, 1.0], [10.0, 0.0]]),
@@ -220,7 +217,7 @@ def _frame_cases(g):
     cases = [{"signal": torch.arange(10.0), "frame_length": 4, "hop_length": 2}]
     for shape, frame, hop in [((11,), 4, 2), ((3, 50), 8, 3), ((2, 2, 9), 9, 1), ((20,), 5, 5), ((4, 17), 3, 10),
                               ((2, 40), 6, 4), ((13,), 4, 3)]:
-        cases.append({"signal": _randn(g, *shape), "frame_length": frame, "hop_length": hop})
+        cases.append({"signal": randn(g, *shape), "frame_length": frame, "hop_length": hop})
     return cases
 
 

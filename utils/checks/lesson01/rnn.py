@@ -1,18 +1,9 @@
-"""Checks of lesson 01's exercises (RNN step and unrolling, gradient norms, memory task, clipping).
-
-Checks of lesson 01's exercises: one RNN step, its unrolling, input-gradient norms, the memory task's batches,
-gradient clipping."""
+"""Checks of lesson 01's RNN exercises: one step, its unrolling, input-gradient norms, gradient clipping."""
 import torch
 import torch.nn as nn
 
-from .compare import expect_tensor, expect_tuple
-from .core import CheckFailed, Exercise, register
-
-NUM_KEYS, VOCAB_SIZE = 8, 32  # lesson 01's memory task (its exercise cell defines the same two numbers)
-
-
-def _randn(g, *shape, scale=1.0):
-    return scale * torch.randn(*shape, generator=g)
+from ..compare import expect_tensor, expect_tuple
+from ..core import CheckFailed, Exercise, randn, register
 
 
 def _uniform(g, *shape, low=-1.0, high=1.0):
@@ -31,7 +22,7 @@ def _cell_weights(g, d_in, d_hidden, bias=1.0):
 def _step_cases(g):
     cases = []
     for batch, d_in, d_hidden, bias in [(2, 4, 3, 0.5), (1, 1, 1, 2.0), (5, 7, 11, 2.0), (3, 16, 2, 2.0), (4, 5, 5, 1.0)]:
-        case = {"x": _randn(g, batch, d_in), "h": _randn(g, batch, d_hidden, scale=3.0 if batch > 2 else 1.0)}
+        case = {"x": randn(g, batch, d_in), "h": randn(g, batch, d_hidden, scale=3.0 if batch > 2 else 1.0)}
         case["weights"] = _cell_weights(g, d_in, d_hidden, bias)
         if d_in == d_hidden > 1:
             case["note"] = "D == H"
@@ -86,7 +77,7 @@ def _unroll_cases(g):
     for batch, steps, d_in, d_hidden in [(2, 5, 4, 3), (1, 1, 2, 2), (3, 17, 5, 8), (4, 40, 1, 6), (3, 6, 4, 4)]:
         w = _cell_weights(g, d_in, d_hidden, bias=d_hidden ** -0.5)
         state = {"weight_ih": w["W_ih"], "weight_hh": w["W_hh"], "bias_ih": w["b_ih"], "bias_hh": w["b_hh"]}
-        cases.append({"xs": _randn(g, batch, steps, d_in), "h0": _randn(g, batch, d_hidden), "cell": state})
+        cases.append({"xs": randn(g, batch, steps, d_in), "h0": randn(g, batch, d_hidden), "cell": state})
     return cases
 
 
@@ -144,15 +135,15 @@ def _network(c):
 
 
 def _norms_cases(g):
-    cases = [{"kind": "last", "scale": 2.0, "xs": _randn(g, 6, 4), "note": "output = 2 * xs[-1]"}]
+    cases = [{"kind": "last", "scale": 2.0, "xs": randn(g, 6, 4), "note": "output = 2 * xs[-1]"}]
     for steps, d_in, d_hidden in [(3, 2, 5), (12, 3, 4), (9, 6, 7)]:
         bound = d_hidden ** -0.5
         state = {"weight_ih_l0": _uniform(g, d_hidden, d_in, low=-bound, high=bound),
                  "weight_hh_l0": _uniform(g, d_hidden, d_hidden, low=-bound, high=bound),
                  "bias_ih_l0": _uniform(g, d_hidden, low=-bound, high=bound),
                  "bias_hh_l0": _uniform(g, d_hidden, low=-bound, high=bound)}
-        cases.append({"kind": "rnn", "rnn": state, "xs": _randn(g, steps, d_in), "note": "an nn.RNN's last output"})
-    cases.append({"kind": "linear", "weights": _randn(g, 5, 3), "xs": _randn(g, 5, 2), "note": "a linear network"})
+        cases.append({"kind": "rnn", "rnn": state, "xs": randn(g, steps, d_in), "note": "an nn.RNN's last output"})
+    cases.append({"kind": "linear", "weights": randn(g, 5, 3), "xs": randn(g, 5, 2), "note": "a linear network"})
     return cases
 
 
@@ -183,90 +174,13 @@ register(Exercise(
     call=lambda f, c: f(_network(c), c["xs"]), judge=_norms_judge, forbidden=("recurrent", "input_gradient_norms")))
 
 
-# --- make_recall_batch -----------------------------------------------------------------------------------------------
-
-def _recall_cases(g):
-    seeds = torch.randint(0, 2 ** 31, (6,), generator=g).tolist()
-    sizes = [(4, 3), (1, 0), (500, 1), (300, 40), (64, 7), (2000, 20)]
-    return [{"batch_size": b, "distance": d, "seed": s} for (b, d), s in zip(sizes, seeds)]
-
-
-def _recall_call(f, c):
-    batch = lambda seed: f(c["batch_size"], c["distance"], torch.Generator().manual_seed(seed))
-    tokens, targets = batch(c["seed"])
-    return {"tokens": tokens, "targets": targets, "again": batch(c["seed"])[0], "other": batch(c["seed"] + 1)[0]}
-
-
-def _recall_judge(got, c):
-    B, distance = c["batch_size"], c["distance"]
-    tokens, targets = got["tokens"], got["targets"]
-    for name, value in (("tokens", tokens), ("targets", targets)):
-        if not isinstance(value, torch.Tensor):
-            raise CheckFailed(f"{name} should be a torch.Tensor, got {type(value).__name__}")
-    if tokens.shape == (B, distance) and distance:
-        raise CheckFailed(f"tokens has {distance} columns; it needs distance + 1 = {distance + 1}: the key, then "
-                          f"`distance` fillers")
-    if tokens.shape != (B, distance + 1):
-        raise CheckFailed(f"tokens should have shape {(B, distance + 1)} (batch_size, distance + 1), got {tuple(tokens.shape)}")
-    if targets.shape != (B,):
-        raise CheckFailed(f"targets should have shape {(B,)} (batch_size,), got {tuple(targets.shape)}")
-    for name, value in (("tokens", tokens), ("targets", targets)):
-        if value.dtype != torch.long:
-            raise CheckFailed(f"{name} should be torch.long (token ids index an embedding), got {value.dtype}")
-    keys, fillers = tokens[:, 0], tokens[:, 1:]
-    if not torch.equal(keys, targets):
-        if distance and torch.equal(tokens[:, -1], targets):
-            raise CheckFailed("targets are the LAST token of each row; the target is the key, the first token")
-        raise CheckFailed("the target of a row should be its first token (the key, column 0)")
-    if (keys < 0).any() or (keys >= NUM_KEYS).any():
-        if (keys == NUM_KEYS).any():
-            raise CheckFailed(f"a key equals NUM_KEYS = {NUM_KEYS}: keys lie in 0 .. NUM_KEYS - 1, and torch.randint's "
-                              "high is exclusive: torch.randint(0, NUM_KEYS, ...)")
-        raise CheckFailed(f"keys should lie in 0 .. {NUM_KEYS - 1}, got values from {int(keys.min())} to {int(keys.max())}")
-    if distance and ((fillers < NUM_KEYS) | (fillers >= VOCAB_SIZE)).any():
-        if (fillers < NUM_KEYS).any():
-            raise CheckFailed(f"a filler is below NUM_KEYS = {NUM_KEYS}, so it looks like a key: draw fillers from "
-                              f"NUM_KEYS .. VOCAB_SIZE - 1 (torch.randint(NUM_KEYS, VOCAB_SIZE, ...))")
-        raise CheckFailed(f"a filler is >= VOCAB_SIZE = {VOCAB_SIZE}: fillers lie in NUM_KEYS .. VOCAB_SIZE - 1, and "
-                          "torch.randint's high is exclusive")
-    if B >= 1000:
-        _uniform_check(keys, range(NUM_KEYS), "key", "torch.randint(0, NUM_KEYS, ...)")
-        _uniform_check(fillers, range(NUM_KEYS, VOCAB_SIZE), "filler", "torch.randint(NUM_KEYS, VOCAB_SIZE, ...)")
-    if not isinstance(got["again"], torch.Tensor) or not torch.equal(got["again"], tokens):
-        raise CheckFailed("the same seeded generator gave a different batch: draw every number with "
-                          "torch.randint(..., generator=generator), not from the global random state")
-    if B * (distance + 1) >= 8 and isinstance(got["other"], torch.Tensor) and torch.equal(got["other"], tokens):
-        raise CheckFailed("two different seeds gave the same batch: draw from the generator you are given")
-
-
-def _uniform_check(values, allowed, what, call):
-    counts = torch.bincount(values.flatten(), minlength=VOCAB_SIZE)[list(allowed)]
-    missing = [v for v, n in zip(allowed, counts.tolist()) if n == 0]
-    if missing:
-        edge = " (torch.randint's high is exclusive)" if missing == [allowed[-1]] else ""
-        raise CheckFailed(f"{what} {missing[0]} never appears in {values.numel()} draws: every {what} from "
-                          f"{allowed[0]} to {allowed[-1]} should, with {call}{edge}")
-    expected = values.numel() / len(allowed)
-    worst = int((counts - expected).abs().argmax())
-    if abs(counts[worst] - expected) > 6 * expected ** 0.5 + 1:
-        raise CheckFailed(f"{what}s are not uniform: {what} {allowed[worst]} appears {int(counts[worst])} times in "
-                          f"{values.numel()} draws, about {expected:.0f} expected; draw them with {call}")
-
-
-register(Exercise(
-    test="test_make_recall_batch", names=("make_recall_batch",), cases=_recall_cases, call=_recall_call,
-    judge=_recall_judge, forbidden=("recurrent", "make_recall_batch"),
-    on_error=lambda case, error: ("make_recall_batch should return two tensors, tokens and targets"
-                                  if "unpack" in error else "")))
-
-
 # --- clip_gradients ----------------------------------------------------------------------------------------------
 
 def _clip_cases(g):
     cases = []
     for shapes, scale, max_norm in [([(3, 2), (2,)], 10.0, 1.0), ([(4,)], 0.01, 1.0), ([(5, 5), (5,), (1,)], 3.0, 2.5),
                                     ([(2, 3), (3,), (7, 2)], 50.0, 0.5), ([(1,)], 1.0, 100.0)]:
-        cases.append({"grads": [_randn(g, *shape, scale=scale) for shape in shapes], "max_norm": max_norm,
+        cases.append({"grads": [randn(g, *shape, scale=scale) for shape in shapes], "max_norm": max_norm,
                       "note": "a generator of parameters, as model.parameters() gives"})
     case = dict(cases[0])
     case["frozen"] = 1  # one parameter without a gradient (p.grad is None), e.g. a frozen embedding
