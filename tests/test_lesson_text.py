@@ -89,3 +89,61 @@ def test_figures_are_small_pngs(lesson):
     full = [i for i, c in enumerate(nb.cells) for o in c.get("outputs", []) if "image/png" in o.get("data", {})
             and Image.open(io.BytesIO(base64.b64decode(o.data["image/png"]))).mode != "P"]
     assert not full, f"cells {full} hold full-colour PNGs: " + RERUN.format(f"solutions/{lesson}/{lesson}.ipynb")
+
+
+def test_the_edited_file_of_a_pair_is_taken_and_edits_to_both_are_refused(tmp_path):
+    """tools.run_lesson takes the file of a pair edited since the pair last agreed, whichever is newer on
+    disk, even across several edit-run rounds; when both were edited differently it refuses; without git the
+    newer file wins."""
+    import os
+    import subprocess
+
+    from tools import run_lesson
+
+    def lesson(folder):
+        folder.mkdir()
+        nb = nbformat.v4.new_notebook(cells=[
+            nbformat.v4.new_markdown_cell("# A lesson"),
+            nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {"grade_id": "x", "solution": True,
+                                                                      "grade": False, "locked": False,
+                                                                      "schema_version": 3, "task": False}})])
+        return folder / "L.ipynb", nb
+
+    def edit(path, old, new, older=False):
+        path.write_text(path.read_text().replace(old, new))
+        if older:  # make the edited file the older of the pair: the choice must not rest on the clock
+            other = path.with_suffix(".py" if path.suffix == ".ipynb" else ".ipynb")
+            os.utime(path, (other.stat().st_mtime - 60,) * 2)
+
+    def code(path):
+        return run_lesson.read_pair(path).cells[1].source
+
+    def sync(path):
+        run_lesson.write_pair(run_lesson.read_pair(path), path)
+
+    path, nb = lesson(tmp_path / "course")
+    git = {"cwd": path.parent, "check": True, "capture_output": True}
+    subprocess.run(["git", "init", "-q"], **git)
+    run_lesson.write_pair(nb, path)
+    subprocess.run(["git", "add", "."], **git)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "lesson"], **git)
+    text = path.with_suffix(".py")
+
+    edit(text, "x = 1", "x = 2", older=True)
+    assert code(path) == "x = 2"
+    sync(path)
+    edit(text, "x = 2", "x = 3", older=True)  # a second round before any commit is not a conflict
+    assert code(path) == "x = 3"
+    sync(path)
+    edit(path, "x = 3", "x = 4", older=True)
+    assert code(path) == "x = 4"
+    sync(path)
+    edit(path, "x = 4", "x = 5")
+    edit(text, "x = 4", "x = 6")
+    with pytest.raises(run_lesson.BothEdited, match="both edited"):
+        run_lesson.read_pair(path)
+
+    path, nb = lesson(tmp_path / "nogit")
+    run_lesson.write_pair(nb, path)
+    edit(path.with_suffix(".py"), "x = 1", "x = 7", older=True)
+    assert code(path) == "x = 1"  # without git, the newer file (the notebook) wins

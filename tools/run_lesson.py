@@ -9,8 +9,10 @@ Each notebook runs in its own folder, as JupyterLab and nbval run it, and the ti
 
 Every lesson is a pair: NN_name.ipynb (with outputs, what learners and nbval use) and NN_name.py, its
 jupytext py:percent text form (sources and nbgrader cell metadata, what a reviewer reads in a diff; see
-solutions/jupytext.toml). Edit either one: before running, the inputs of the newer file of the pair are
-taken, and afterwards both files are rewritten, so they agree again.
+solutions/jupytext.toml). Edit either one: before running, the inputs of the edited file of the pair are
+taken (the one that changed since the pair last agreed: since this command last wrote it, recorded in the
+git folder, or since git's HEAD; without git, the newer file), and afterwards both files are rewritten, so
+they agree again. When both were edited, differently, it refuses rather than drop one of the edits.
 
 What is written is reviewable: no per-cell execution timestamps, no saved widget state (nor the widget
 views that point into it, whose text fallback nbval still compares), adjacent prints to one stream as one
@@ -18,7 +20,10 @@ output, and figures as 256-colour PNGs.
 """
 import argparse
 import base64
+import hashlib
 import io
+import json
+import subprocess
 import time
 from pathlib import Path
 
@@ -49,15 +54,71 @@ def inputs(nb):
     return [(c.cell_type, c.source, c.metadata.get("nbgrader")) for c in nb.cells]
 
 
+class BothEdited(SystemExit):
+    """Both files of a pair were edited since they last agreed, and differently: taking either would lose the
+    other's edit."""
+
+
+def git_path(path, name):
+    """A file inside the git folder of `path`'s checkout (never committed nor released), or None without git."""
+    path = Path(path).resolve()
+    try:
+        result = subprocess.run(["git", "rev-parse", "--git-path", name], cwd=path.parent, capture_output=True,
+                                text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return path.parent / result.stdout.strip() if result.returncode == 0 else None
+
+
+def digest(cells):
+    """A fingerprint of a pair's inputs (metadata keys sorted: nbformat writes them sorted)."""
+    return hashlib.sha1(json.dumps(cells, sort_keys=True).encode()).hexdigest()
+
+
+def record_sync(path, nb):
+    """Remember the inputs both files of the pair hold now, to tell later which of them was edited."""
+    record = git_path(path, f"run-lesson/{Path(path).stem}.inputs")
+    if record is not None:
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(digest(inputs(nb)))
+
+
+def last_synced(path):
+    """The digest of the inputs at the last sync of this checkout, else at git's HEAD, else None."""
+    record = git_path(path, f"run-lesson/{Path(path).stem}.inputs")
+    if record is not None and record.is_file():
+        return record.read_text().strip()
+    try:
+        result = subprocess.run(["git", "show", f"HEAD:./{Path(path).name}"], cwd=Path(path).resolve().parent,
+                                capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return digest(inputs(nbformat.reads(result.stdout, as_version=4))) if result.returncode == 0 else None
+
+
+def text_is_edited(path, nb, nb_text):
+    """Whether the pair's inputs come from the text form: the one edited since the pair last agreed (without
+    git, the newer file). Raises BothEdited when both were edited."""
+    synced = last_synced(path)
+    text = text_path(path)
+    if synced is None:
+        return text.stat().st_mtime > Path(path).stat().st_mtime
+    nb_edited, text_edited = digest(inputs(nb)) != synced, digest(inputs(nb_text)) != synced
+    if nb_edited and text_edited:
+        raise BothEdited(f"{path} and {text.name} were both edited since they last agreed, and differently: keep "
+                         "the edit in one of them (e.g. `git checkout` the other), then run again")
+    return text_edited
+
+
 def read_pair(path):
-    """The notebook at `path` with the inputs of the newer file of its pair (the .ipynb or its .py)."""
+    """The notebook at `path` with the inputs of the edited (or newer) file of its pair (.ipynb or .py)."""
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     text = text_path(path)
     if text.is_file():
         nb_text = jupytext.read(text, config=load_jupytext_config(str(path.resolve())))
-        if inputs(nb_text) != inputs(nb) and text.stat().st_mtime > path.stat().st_mtime:
-            print(f"{path}: inputs taken from {text.name} (the newer of the pair)")
+        if inputs(nb_text) != inputs(nb) and text_is_edited(path, nb, nb_text):
+            print(f"{path}: inputs taken from {text.name} (the edited file of the pair)")
             nb = combine_inputs_with_outputs(nb_text, nb, TEXT_FORMAT)
             nb.metadata.pop("jupytext", None)  # the pairing lives in solutions/jupytext.toml, not in each notebook
     return nb
@@ -113,6 +174,7 @@ def write_pair(nb, path):
         cell.source = text_cell.source  # as the text form reads back (jupytext drops a trailing newline)
     nbformat.write(nb, path)
     text_path(path).write_text(text, encoding="utf-8")
+    record_sync(path, nb)
 
 
 def run(path, timeout=600, execute=True):
