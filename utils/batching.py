@@ -4,11 +4,17 @@
     x, y = get_batch(train_ids, block_size=64, batch_size=32)  # next-token blocks: y is x shifted by one
     inputs, labels = mask_tokens(x, mask_id, vocab_size)    # BERT's 80/10/10 masking rule
 """
+from __future__ import annotations
+
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import torch
 
 from .runtime import check_int
+
+if TYPE_CHECKING:  # utils.tokenization imports this module
+    from .tokenization import BPETokenizer, CharTokenizer
 
 IGNORE_INDEX = -100  # label of a position that the loss skips (F.cross_entropy's default)
 
@@ -91,7 +97,7 @@ def blocks_at(data: torch.Tensor, starts: torch.Tensor | Sequence[int], block_si
 
 
 def get_batch(data: torch.Tensor, block_size: int, batch_size: int, generator: torch.Generator | None = None,
-              device=None) -> tuple[torch.Tensor, torch.Tensor]:
+              device: str | torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """`batch_size` blocks at random offsets -> x, y, both (batch_size, block_size) on `device`."""
     _check_data(data, block_size)
     starts = torch.randint(0, len(data) - block_size, (batch_size,), generator=generator)
@@ -100,7 +106,7 @@ def get_batch(data: torch.Tensor, block_size: int, batch_size: int, generator: t
 
 
 def lm_batches(data: torch.Tensor, block_size: int, batch_size: int, seed: int = 0,
-               device=None) -> Callable[[], tuple[torch.Tensor, torch.Tensor]]:
+               device: str | torch.device | None = None) -> Callable[[], tuple[torch.Tensor, torch.Tensor]]:
     """A zero-argument function returning the next random (x, y) batch, for utils.train.
 
     It owns its random generator, so the batches are the same for the same seed whatever
@@ -150,8 +156,9 @@ def mask_tokens(tokens: torch.Tensor, mask_id: int, vocab_size: int, mask_prob: 
     return inputs, labels
 
 
-def mlm_batches(data: torch.Tensor, block_size: int, batch_size: int, tokenizer, mask_prob: float = 0.15,
-                seed: int = 0, device=None) -> Callable[[], tuple[torch.Tensor, torch.Tensor]]:
+def mlm_batches(data: torch.Tensor, block_size: int, batch_size: int, tokenizer: CharTokenizer | BPETokenizer,
+                mask_prob: float = 0.15, seed: int = 0, device: str | torch.device | None = None
+                ) -> Callable[[], tuple[torch.Tensor, torch.Tensor]]:
     """A zero-argument function returning the next (inputs, labels) masked batch, for utils.train."""
     generator = torch.Generator().manual_seed(seed)
 

@@ -14,7 +14,7 @@ Training is deterministic: ties between equally frequent pairs go to the smalles
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 # A word with an optional leading space, digits, other symbols, or whitespace (GPT-2's idea with `re`).
 CHUNK = re.compile(r" ?[^\W\d_]+| ?\d+| ?[^\s\w]+|\s+(?!\S)|\s+|_+")
@@ -27,7 +27,7 @@ def chunks(text: str) -> list[str]:
     return CHUNK.findall(text)
 
 
-def pair_counts(words) -> Counter:
+def pair_counts(words: Mapping[tuple[int, ...], int]) -> Counter:
     """{tuple of ids: count} -> Counter of adjacent id pairs, weighted by how often each word occurs."""
     counts = Counter()
     for word, n in words.items():

@@ -13,11 +13,15 @@ the same in every front end, and the cell's saved output is one widget with a st
 """
 import io
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+
+if TYPE_CHECKING:
+    from .training import History
 
 
 def plot_attention(weights: torch.Tensor, queries: Sequence[str] | None = None, keys: Sequence[str] | None = None,
@@ -43,7 +47,7 @@ def plot_attention(weights: torch.Tensor, queries: Sequence[str] | None = None, 
     return ax
 
 
-def plot_losses(history, ax: plt.Axes | None = None, label: str | None = None, window: int = 20,
+def plot_losses(history: "History", ax: plt.Axes | None = None, label: str | None = None, window: int = 20,
                 title: str = "training loss") -> plt.Axes:
     """Raw and smoothed loss curve of a utils.training.History."""
     if ax is None:
@@ -58,8 +62,9 @@ def plot_losses(history, ax: plt.Axes | None = None, label: str | None = None, w
     return ax
 
 
-def plot_attention_heads(weights: torch.Tensor, tokens: Sequence[str] | None = None, axes=None, ncols: int = 4,
-                         title: str | None = None, cmap: str = "viridis", colorbar: bool | None = None):
+def plot_attention_heads(weights: torch.Tensor, tokens: Sequence[str] | None = None,
+                         axes: np.ndarray | Sequence[plt.Axes] | None = None, ncols: int = 4, title: str | None = None,
+                         cmap: str = "viridis", colorbar: bool | None = None) -> list[plt.Axes]:
     """Every head of one layer in one figure: weights (H, Lq, Lk) -> H small heat maps, "head 0", ...
 
     All heads share one colour scale (0 to the largest weight), so a pale head really does spread
@@ -137,7 +142,8 @@ class InteractiveFigure(widgets.VBox):
     draw(ax, **values) draws on a fresh Axes; with ``axes=(rows, cols)`` it gets an array of Axes.
     """
 
-    def __init__(self, draw, figsize=(7, 3.5), axes=None, dpi=90, **controls):
+    def __init__(self, draw: Callable[..., object], figsize: tuple[float, float] = (7, 3.5),
+                 axes: tuple[int, int] | None = None, dpi: int = 90, **controls: widgets.ValueWidget):
         if not controls:
             raise ValueError("interactive_figure needs at least one control, e.g. length=IntSlider(...)")
         for name, control in controls.items():
@@ -151,10 +157,10 @@ class InteractiveFigure(widgets.VBox):
             control.observe(lambda _change: self.refresh(), names="value")
         self.refresh()
 
-    def values(self):
+    def values(self) -> dict[str, Any]:
         return {name: control.value for name, control in self.controls.items()}
 
-    def refresh(self):
+    def refresh(self) -> None:
         if self.axes is None:
             fig, ax = plt.subplots(figsize=self.figsize)
         else:
@@ -168,7 +174,7 @@ class InteractiveFigure(widgets.VBox):
         return f"InteractiveFigure({settings})"
 
 
-def interactive_figure(draw: Callable, figsize: tuple[float, float] = (7, 3.5), axes=None, dpi: int = 90,
-                       **controls) -> "InteractiveFigure":
+def interactive_figure(draw: Callable, figsize: tuple[float, float] = (7, 3.5), axes: tuple[int, int] | None = None,
+                       dpi: int = 90, **controls: widgets.ValueWidget) -> "InteractiveFigure":
     """Build an InteractiveFigure; return it as a cell's last value to show it."""
     return InteractiveFigure(draw, figsize=figsize, axes=axes, dpi=dpi, **controls)

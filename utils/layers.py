@@ -5,7 +5,7 @@ With dropout 0 and copied weights each layer equals its PyTorch twin
 the tests check that. Masks follow ``utils.attention``: bool, True = may attend.
 """
 import copy
-from typing import Optional
+from typing import Any, Optional
 
 import torch
 import torch.nn as nn
@@ -144,7 +144,7 @@ class Encoder(_Stack):
     """num_layers EncoderLayers; a final LayerNorm when pre-norm."""
 
     def __init__(self, num_layers: int, d_model: int, num_heads: int, d_ff: int, dropout: float = 0.1,
-                 norm_first: bool = False, **layer_kwargs):
+                 norm_first: bool = False, **layer_kwargs: Any):
         layer = EncoderLayer(d_model, num_heads, d_ff, dropout, norm_first, **layer_kwargs)
         super().__init__(layer, num_layers, d_model, norm_first, layer_kwargs.get("layer_norm_eps", 1e-5))
 
@@ -158,7 +158,7 @@ class Decoder(_Stack):
     """num_layers DecoderLayers; a final LayerNorm when pre-norm."""
 
     def __init__(self, num_layers: int, d_model: int, num_heads: int, d_ff: int, dropout: float = 0.1,
-                 norm_first: bool = False, **layer_kwargs):
+                 norm_first: bool = False, **layer_kwargs: Any):
         layer = DecoderLayer(d_model, num_heads, d_ff, dropout, norm_first, **layer_kwargs)
         super().__init__(layer, num_layers, d_model, norm_first, layer_kwargs.get("layer_norm_eps", 1e-5))
 

@@ -12,6 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors import safe_open
@@ -54,14 +55,15 @@ def held_out_loss(model: ModernGPT, val_ids: torch.Tensor, block_size: int = EVA
     return evaluate_lm(model, val_ids, block_size, batch_size=32, max_blocks=max_blocks)
 
 
-def save_modern_gpt(model: ModernGPT, tokenizer: ByteBPE, path: str | Path, **extra) -> None:
+def save_modern_gpt(model: ModernGPT, tokenizer: ByteBPE, path: str | Path, **extra: Any) -> None:
     """Weights (the tied head stored once) + config, merges and `extra` (json-able) as metadata."""
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if k != "lm_head.weight"}
     meta = {"config": json.dumps(model.config), "merges": tokenizer.to_json(), "extra": json.dumps(extra)}
     save_file(state, str(path), metadata=meta)
 
 
-def load_modern_gpt(path: str | Path | None = None, device="cpu") -> tuple[ModernGPT, ByteBPE, dict]:
+def load_modern_gpt(path: str | Path | None = None, device: str | torch.device = "cpu"
+                    ) -> tuple[ModernGPT, ByteBPE, dict]:
     """-> (ModernGPT in eval mode, ByteBPE, metadata dict) from the shipped (or given) safetensors file."""
     path = Path(path) if path is not None else ASSET
     if not path.exists():

@@ -7,12 +7,19 @@ Two steps, as in retrieve-then-read systems:
 The probe sees, for each token, its vector h, h * q (q the question's mean vector: which tokens the question
 is about) and the token's largest cosine similarity to any question token (which words the question repeats).
 """
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .bert import BertEncoder
 from .pipelines import split_sentences
 from .runtime import check_int, eval_mode
+
+if TYPE_CHECKING:
+    from tokenizers import Encoding
 
 
 class SpanProbe(nn.Module):
@@ -40,7 +47,8 @@ def _token_vectors(encoder, texts):
     return F.normalize(hidden, dim=-1), mask, encodings
 
 
-def span_features(encoder, questions, sentences):
+def span_features(encoder: BertEncoder, questions: Sequence[str], sentences: Sequence[str]
+                  ) -> tuple[torch.Tensor, torch.Tensor, list["Encoding"]]:
     """Frozen-encoder features of each sentence's tokens, given its question.
 
     -> features (B, L, 2 d + 1), mask (B, L) (real tokens of the sentence, without [CLS] and [SEP]),
@@ -94,8 +102,8 @@ def answer_sentence(context: str, answer_start: int) -> str:
     raise ValueError(f"answer_start {answer_start} is outside the context's sentences")
 
 
-def train_span_probe(encoder, examples, steps: int = 500, batch_size: int = 64, lr: float = 3e-3,
-                     seed: int = 0) -> SpanProbe:
+def train_span_probe(encoder: BertEncoder, examples: Sequence[dict], steps: int = 500, batch_size: int = 64,
+                     lr: float = 3e-3, seed: int = 0) -> SpanProbe:
     """Train a SpanProbe on examples ({"question", "context", "answer", "answer_start"}), each read in the
     sentence that holds its answer. The encoder stays frozen: its features are computed once."""
     sentences = [answer_sentence(x["context"], x["answer_start"]) for x in examples]
@@ -119,7 +127,7 @@ class ExtractiveQA:
     """question + context -> {"answer", "score", "start", "end"} (character offsets into the context),
     the output of Hugging Face's question-answering pipeline."""
 
-    def __init__(self, encoder, probe: SpanProbe):
+    def __init__(self, encoder: BertEncoder, probe: SpanProbe):
         self.encoder, self.probe = encoder, probe
 
     def retrieve(self, question: str, context: str) -> tuple[str, int]:
@@ -140,7 +148,7 @@ class ExtractiveQA:
         return {"answer": sentence[first:last], "score": score, "start": offset + first, "end": offset + last}
 
 
-def qa_exact_match(qa: ExtractiveQA, examples) -> float:
+def qa_exact_match(qa: ExtractiveQA, examples: Sequence[dict]) -> float:
     """The fraction of examples whose answer equals the reference (ignoring case)."""
     return sum(qa(x["question"], x["context"])["answer"].lower() == x["answer"].lower()
                for x in examples) / len(examples)

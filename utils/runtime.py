@@ -4,6 +4,7 @@ import math
 import numbers
 import os
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ import torch
 CACHE_ENV = "TRANSFORMERS_COURSE_CACHE"
 
 
-def get_device():
+def get_device() -> torch.device:
     """The fastest device here: CUDA, then Apple's MPS, then the CPU."""
     if torch.cuda.is_available():
         return torch.device("cuda")
@@ -53,7 +54,7 @@ def cache_dir() -> Path:
 
 # --- Argument checks: one wording for every "must be a positive integer" in the library -----------
 
-def check_int(name: str, value, minimum: int = 1, allow_none: bool = False) -> None:
+def check_int(name: str, value: object, minimum: int = 1, allow_none: bool = False) -> None:
     """Raise ValueError unless `value` is an int >= minimum (bools are not counts); None passes if allowed."""
     if value is None and allow_none:
         return
@@ -62,7 +63,8 @@ def check_int(name: str, value, minimum: int = 1, allow_none: bool = False) -> N
         raise ValueError(f"{name} must be {kind}, got {value!r}")
 
 
-def check_number(name: str, value, low: float = 0.0, high: float = math.inf, low_inclusive: bool = False) -> None:
+def check_number(name: str, value: object, low: float = 0.0, high: float = math.inf,
+                 low_inclusive: bool = False) -> None:
     """Raise ValueError unless `value` is a real number in (low, high] (or [low, high] if low_inclusive)."""
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
     ok = ok and (value >= low if low_inclusive else value > low) and value <= high
@@ -74,7 +76,7 @@ def check_number(name: str, value, low: float = 0.0, high: float = math.inf, low
 # --- Eval mode and random state -------------------------------------------------------------------
 
 @contextlib.contextmanager
-def eval_mode(model: torch.nn.Module):
+def eval_mode(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
     """Run a block with `model` in eval mode (no dropout) and without gradients, then restore its mode."""
     was_training = model.training
     model.eval()
@@ -86,7 +88,7 @@ def eval_mode(model: torch.nn.Module):
 
 
 @contextlib.contextmanager
-def preserved_random_state():
+def preserved_random_state() -> Iterator[None]:
     """Run a block without disturbing the caller's random numbers (Python, NumPy, PyTorch).
 
     Building a model draws initial weights and a recipe reseeds everything. A notebook that builds
@@ -103,7 +105,7 @@ def preserved_random_state():
             np.random.set_state(numpy_state)
 
 
-def seed_everything(seed=0):
+def seed_everything(seed: int = 0) -> int:
     """Seed Python, NumPy and PyTorch (every device) so that a notebook prints the same numbers twice."""
     os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
@@ -139,7 +141,7 @@ def _cgroup_cpu_quota(root=Path("/sys/fs/cgroup")):
     return None
 
 
-def usable_cpus():
+def usable_cpus() -> int:
     """How many CPUs this process may really use: its affinity mask, capped by the cgroup CPU quota."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     quota = _cgroup_cpu_quota()
@@ -148,13 +150,13 @@ def usable_cpus():
     return max(1, cpus)
 
 
-def default_threads(cpus=None):
+def default_threads(cpus: int | None = None) -> int:
     """PyTorch threads for a machine with `cpus` usable CPUs: all but one, so other work never stalls ours."""
     cpus = usable_cpus() if cpus is None else cpus
     return max(1, cpus - 1)
 
 
-def configure_threads(threads=None):
+def configure_threads(threads: int | None = None) -> tuple[int, str]:
     """Set PyTorch's CPU thread count and say why: `threads`, else $OMP_NUM_THREADS, else `default_threads()`.
 
     Returns (threads, reason). The setup cell of every lesson calls it once, before any heavy work.

@@ -10,7 +10,9 @@ model looks back at every source word when it writes each target word. The inter
 """
 import json
 import random
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn as nn
@@ -93,7 +95,7 @@ class RNNSeq2Seq(nn.Module):
         return (memory, summary), src_mask
 
     def decode(self, tgt_in: torch.Tensor, encoded: tuple[torch.Tensor, torch.Tensor], src_mask: torch.Tensor,
-               return_weights: bool = False):
+               return_weights: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor | None]:
         """Teacher forcing: tgt_in (B, T) -> logits (B, T, V) (and attention weights (B, T, S) if asked;
         the bottleneck model has none and returns None)."""
         memory, summary = encoded
@@ -119,7 +121,7 @@ class RNNSeq2Seq(nn.Module):
         return self.decode(tgt_in, encoded, src_mask)
 
     @torch.no_grad()
-    def greedy_decode(self, src, bos_id, eos_id, max_len):
+    def greedy_decode(self, src: torch.Tensor, bos_id: int, eos_id: int, max_len: int) -> torch.Tensor:
         """Pick the likeliest next word until every sentence has written eos_id or max_len words
         -> (B, <= max_len + 1) ids starting with bos_id, pad_id after a sentence's eos_id."""
         encoded, src_mask = self.encode(src)
@@ -135,7 +137,7 @@ class RNNSeq2Seq(nn.Module):
 
 
 def make_clause_corpus(n_train: int, n_test_per_length: int, max_clauses: int = 3, test_clauses: int | None = None,
-                       seed: int = 0):
+                       seed: int = 0) -> tuple[list[tuple[str, str]], dict[int, list[tuple[str, str]]]]:
     """Longer sentences from the course's grammar: 1 .. max_clauses sentences joined by "et" / "and".
 
     -> (train_pairs, test_by_clauses): a list of (french, english) and {clauses: list of pairs} with
@@ -164,18 +166,20 @@ def clause_test_sets() -> dict:
     return make_clause_corpus(**CORPUS)[1]
 
 
-def exact_match_by_clauses(model: RNNSeq2Seq, test_by_clauses, src_vocab, tgt_vocab) -> dict:
+def exact_match_by_clauses(model: RNNSeq2Seq, test_by_clauses: Mapping[int, Sequence[tuple[str, str]]],
+                           src_vocab: Vocab, tgt_vocab: Vocab) -> dict:
     """Exact match of greedy translations for each clause count -> {clauses: fraction correct}."""
     return {k: exact_match(model, pairs, src_vocab, tgt_vocab) for k, pairs in test_by_clauses.items()}
 
 
-def clause_vocabularies(train_pairs, test_by_clauses) -> tuple[Vocab, Vocab]:
+def clause_vocabularies(train_pairs: Iterable[tuple[str, str]],
+                        test_by_clauses: Mapping[int, Iterable[tuple[str, str]]]) -> tuple[Vocab, Vocab]:
     """Word vocabularies (French, English) over the training and test sentences."""
     pairs = list(train_pairs) + [pair for pairs in test_by_clauses.values() for pair in pairs]
     return Vocab([fr for fr, _ in pairs]), Vocab([en for _, en in pairs])
 
 
-def save_rnn_seq2seq(models: dict, src_vocab: Vocab, tgt_vocab: Vocab, path, **info) -> None:
+def save_rnn_seq2seq(models: dict, src_vocab: Vocab, tgt_vocab: Vocab, path: str | Path, **info: Any) -> None:
     """Save {"attention": model, "bottleneck": model} and both vocabularies into one safetensors file."""
     tensors = {f"{name}.{key}": value.detach().cpu().contiguous()
                for name, model in models.items() for key, value in model.state_dict().items()}
@@ -192,7 +196,8 @@ def _vocab_from_itos(itos) -> Vocab:
     return vocab
 
 
-def load_rnn_seq2seq(path=None, device="cpu"):
+def load_rnn_seq2seq(path: str | Path | None = None, device: str | torch.device = "cpu"
+                     ) -> tuple[dict[str, RNNSeq2Seq], Vocab, Vocab, dict]:
     """-> ({"attention": RNNSeq2Seq, "bottleneck": RNNSeq2Seq} in eval mode, src_vocab, tgt_vocab, info dict)
     from the shipped (or given) file."""
     path = Path(path) if path is not None else ASSET

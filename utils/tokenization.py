@@ -10,13 +10,16 @@ import os
 import tempfile
 import warnings
 from collections.abc import Iterable
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import torch
 import torch.nn.functional as F
 
 from .batching import pad_batch
 from .runtime import cache_dir
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 # The special tokens, named once for every tokenizer of the course.
 PAD, BOS, EOS, UNK, MASK, CLS = "<pad>", "<bos>", "<eos>", "<unk>", "<mask>", "<cls>"
@@ -88,7 +91,7 @@ class BPETokenizer:
 
     kind = "bpe"
 
-    def __init__(self, tokenizer):
+    def __init__(self, tokenizer: "Tokenizer"):
         self.tokenizer = tokenizer
         self.unk_id, self.mask_id = tokenizer.token_to_id(UNK), tokenizer.token_to_id(MASK)
         if self.unk_id is None or self.mask_id is None:

@@ -1,6 +1,6 @@
 """The course's French -> English translator: one recipe that trains in well under a minute on a CPU."""
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence, Union
+from typing import Any, Callable, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -31,7 +31,7 @@ class Translator:
 
 
 def exact_match(model: nn.Module, pairs: Sequence, src_vocab: Vocab, tgt_vocab: Vocab, method: str = "greedy",
-                batch_size: int = 256, **kwargs) -> float:
+                batch_size: int = 256, **kwargs: Any) -> float:
     """Fraction of pairs whose whole translation equals the reference English sentence."""
     correct = 0
     for start in range(0, len(pairs), batch_size):

@@ -10,8 +10,10 @@ tensors into the course's own modules: nothing here runs a `transformers` model.
 """
 import json
 import os
+from collections.abc import Mapping, Sequence
 from fnmatch import fnmatch
 from pathlib import Path
+from typing import Any, Optional, Union
 
 import torch
 from safetensors.torch import load_file
@@ -29,12 +31,12 @@ class CheckpointError(ValueError):
     """A checkpoint that the course's models cannot run: a missing or mis-shaped tensor, an unsupported option."""
 
 
-def offline():
+def offline() -> bool:
     """True when Hugging Face is told not to use the network (HF_HUB_OFFLINE=1), as in the tests."""
     return os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes")
 
 
-def checkpoint_folder(name_or_path, download=None):
+def checkpoint_folder(name_or_path: Union[str, os.PathLike], download: Optional[bool] = None) -> Path:
     """A local folder, or a Hugging Face model name ("gpt2", "Helsinki-NLP/opus-mt-en-fr") -> the folder
     that holds its files.
 
@@ -70,12 +72,12 @@ def checkpoint_folder(name_or_path, download=None):
         raise FileNotFoundError(f"could not download checkpoint {name!r}: {type(err).__name__}: {err}") from err
 
 
-def read_config(folder):
+def read_config(folder: Union[str, os.PathLike]) -> dict[str, Any]:
     """config.json of a checkpoint folder -> dict."""
     return json.loads((Path(folder) / "config.json").read_text())
 
 
-def read_weights(folder):
+def read_weights(folder: Union[str, os.PathLike]) -> dict[str, torch.Tensor]:
     """Every tensor of a checkpoint folder -> {name: tensor} on the CPU.
 
     Prefers safetensors (a plain tensor file; no code runs when reading it), sharded or not, then
@@ -95,13 +97,14 @@ def read_weights(folder):
     raise FileNotFoundError(f"{folder} holds no model.safetensors, model.safetensors.index.json or pytorch_model.bin")
 
 
-def drop_prefix(tensors, prefix):
+def drop_prefix(tensors: Mapping[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
     """Remove `prefix` from every name that has it: a checkpoint saved from a model with a head
     ("transformer.h.0...", "distilbert.embeddings...") then reads like the bare model's."""
     return {name[len(prefix):] if name.startswith(prefix) else name: t for name, t in tensors.items()}
 
 
-def check_tensors(tensors, expected, source, ignore=()):
+def check_tensors(tensors: Mapping[str, torch.Tensor], expected: Mapping[str, Sequence[int]], source: str,
+                  ignore: Sequence[str] = ()) -> None:
     """Raise a CheckpointError naming every tensor of `expected` ({name: shape}) that `tensors` lacks
     or holds with another shape, and every tensor it holds that nothing expects (unless it matches one
     of the glob patterns in `ignore`). A silent partial load gives a model that runs and says nonsense.
@@ -123,7 +126,7 @@ def check_tensors(tensors, expected, source, ignore=()):
         raise CheckpointError(f"cannot load {source}: " + " | ".join(problems))
 
 
-def activation(config, key, source):
+def activation(config: Mapping[str, Any], key: str, source: str) -> str:
     """The utils.layers activation name for Hugging Face's config[key] (e.g. "gelu_new" -> "gelu_tanh")."""
     name = config.get(key)
     if name not in ACTIVATIONS:
@@ -132,7 +135,7 @@ def activation(config, key, source):
     return ACTIVATIONS[name]
 
 
-def require(config, source, **expected):
+def require(config: Mapping[str, Any], source: str, **expected: Any) -> None:
     """Raise a CheckpointError unless config[key] == value for every key (a missing key counts as the value)."""
     for key, value in expected.items():
         if config.get(key, value) != value:
@@ -146,7 +149,7 @@ PREPROCESSOR_FILES = {"tokenizer": ("tokenizer.json", "tokenizer_config.json", "
                       "processor": ("processor_config.json", "preprocessor_config.json", "tokenizer_config.json")}
 
 
-def load_preprocessor(folder, kind="tokenizer"):
+def load_preprocessor(folder: Union[str, os.PathLike], kind: str = "tokenizer") -> Any:
     """The checkpoint's own preprocessing, via `transformers` (never its models): kind "tokenizer",
     "image" (image processor), "audio" (feature extractor) or "processor" (all of a model's together).
     None if the folder holds no such files (a checkpoint may hold weights only)."""

@@ -7,6 +7,12 @@ The checkpoint's config says which family it is (its model_type); the family's l
 course model; the checkpoint's own tokenizer or feature extractor (transformers' preprocessing, never
 its models) turns inputs into tensors.
 """
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Optional, Union
+
+import torch
+
 from ..pipelines.base import Pipeline
 from ..pipelines.classification import TextClassificationPipeline
 from ..pipelines.features import FeatureExtractionPipeline
@@ -23,6 +29,9 @@ from .media import ImageClassificationPipeline, SpeechRecognitionPipeline, ZeroS
 from .vit import load_vit
 from .whisper import load_whisper
 
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
+
 
 class CheckpointTranslationPipeline(Pipeline):
     """A sentence -> [{"translation_text"}], by a MarianMT checkpoint in utils.Transformer.
@@ -36,12 +45,12 @@ class CheckpointTranslationPipeline(Pipeline):
     parameters = {"num_beams": 1, "max_length": None}
     default_batch_size = 8
 
-    def validate(self, params):
+    def validate(self, params: dict[str, Any]) -> None:
         for name in ("num_beams", "max_length"):
             value = params[name]
             check_int(name, value, allow_none=name != "num_beams")
 
-    def preprocess(self, batch, **params):
+    def preprocess(self, batch: list[str], **params: Any) -> torch.Tensor:
         return self.tokenizer(batch, padding=True, truncation=True, return_tensors="pt").input_ids.to(self.device)
 
     def _forward(self, src, num_beams=1, max_length=None, **params):
@@ -50,10 +59,10 @@ class CheckpointTranslationPipeline(Pipeline):
             return self.model.greedy_decode(src, **settings)
         return beam_search(self.model, src, settings["bos_id"], settings["eos_id"], settings["max_len"], num_beams)
 
-    def postprocess(self, ids, **params):
+    def postprocess(self, ids: torch.Tensor, **params: Any) -> list[list[dict[str, str]]]:
         return [[{"translation_text": text}] for text in self.tokenizer.batch_decode(ids, skip_special_tokens=True)]
 
-    def format_list(self, results):
+    def format_list(self, results: list[list[dict[str, str]]]) -> list[dict[str, str]]:
         return [r[0] for r in results]  # a list of sentences -> one dict per sentence
 
 
@@ -71,13 +80,13 @@ class TextTokenizer:
     """A checkpoint's tokenizer as the text-generation pipeline reads it: encode(text) -> ids,
     decode(ids) -> text without special tokens (as transformers' pipeline writes it), eos_token_id."""
 
-    def __init__(self, tokenizer):
+    def __init__(self, tokenizer: "PreTrainedTokenizerBase"):
         self.tokenizer, self.eos_token_id = tokenizer, tokenizer.eos_token_id
 
-    def encode(self, text):
+    def encode(self, text: str) -> list[int]:
         return self.tokenizer.encode(text)
 
-    def decode(self, ids):
+    def decode(self, ids: Union[Sequence[int], torch.Tensor]) -> str:
         return self.tokenizer.decode(ids, skip_special_tokens=True)
 
 
@@ -117,7 +126,8 @@ CHECKPOINT_TASKS = {
 }
 
 
-def checkpoint_pipeline(task, model, device, batch_size=None, download=None, **kwargs):
+def checkpoint_pipeline(task: str, model: Union[str, os.PathLike], device: Optional[Union[str, torch.device]],
+                        batch_size: Optional[int] = None, download: Optional[bool] = None, **kwargs: Any) -> Pipeline:
     """The Pipeline for `task` around the checkpoint `model` (a folder or a Hugging Face name)."""
     if task.startswith("translation"):  # translation_en_to_fr: the checkpoint knows its languages
         task = "translation"

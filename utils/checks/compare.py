@@ -5,6 +5,7 @@ answer matches one of them, the message says so instead of a bare "values differ
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import torch
@@ -19,8 +20,9 @@ def _close(a: torch.Tensor, b: torch.Tensor, atol: float, rtol: float) -> bool:
     return bool(torch.allclose(a, b, atol=atol, rtol=rtol, equal_nan=True))
 
 
-def expect_tensor(got: Any, expected: torch.Tensor, what: str, dims: str = "", mistakes=(),
-                  atol: float = 1e-5, rtol: float = 1.3e-6, dtype_kind: str | None = None) -> None:
+def expect_tensor(got: Any, expected: torch.Tensor, what: str, dims: str = "",
+                  mistakes: Iterable[tuple[torch.Tensor | None, str]] = (), atol: float = 1e-5, rtol: float = 1.3e-6,
+                  dtype_kind: str | None = None) -> None:
     """`got` must be a tensor of `expected`'s shape (named by `dims`, e.g. "(..., Lq, Lk)") and values."""
     if not isinstance(got, torch.Tensor):
         raise CheckFailed(f"{what} should be a torch.Tensor {dims}, got {type(got).__name__}")
@@ -67,7 +69,7 @@ def _item(value: torch.Tensor) -> str:
     return f"{value:.5g}" if isinstance(value, float) else str(value)
 
 
-def expect_equal(got: Any, expected: Any, what: str, mistakes=()) -> None:
+def expect_equal(got: Any, expected: Any, what: str, mistakes: Iterable[tuple[Any, str]] = ()) -> None:
     """Exact equality for numbers, strings, lists (tensors inside compared exactly)."""
     if _equal(got, expected):
         return
@@ -77,7 +79,8 @@ def expect_equal(got: Any, expected: Any, what: str, mistakes=()) -> None:
     raise CheckFailed(f"{what} should be {_short(expected)}, got {_short(got)}")
 
 
-def expect_number(got: Any, expected: float, what: str, mistakes=(), rel: float = 1e-4, abs_: float = 1e-6) -> None:
+def expect_number(got: Any, expected: float, what: str, mistakes: Iterable[tuple[float, str]] = (), rel: float = 1e-4,
+                  abs_: float = 1e-6) -> None:
     if isinstance(got, torch.Tensor) and got.numel() == 1:
         got = got.item()
     if isinstance(got, bool) or not isinstance(got, (int, float)):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import inspect
 import textwrap
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -181,7 +182,7 @@ def describe(case: dict) -> str:
     return ", ".join(parts)
 
 
-def rules_of(exercise: Exercise, source: str, own=()) -> list[str]:
+def rules_of(exercise: Exercise, source: str, own: Iterable[str] = ()) -> list[str]:
     """What `source` (an answer's code) uses that the exercise forbids: [message]. `own`: the lesson's
     answer names, fine as plain names (they call the notebook's version, not the library's)."""
     return forbidden_uses(source, exercise.forbidden, allowed=exercise.allowed, own=own)

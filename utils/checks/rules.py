@@ -10,6 +10,7 @@ function reached through a helper the course itself provides; see README's gradi
 from __future__ import annotations
 
 import ast
+from collections.abc import Collection, Iterable, Iterator
 
 # Reaching a name without spelling it: with these, any rule below could be walked around.
 DYNAMIC_NAMES = {
@@ -63,7 +64,7 @@ def dynamic_uses(tree: ast.AST) -> list[str]:
     return problems
 
 
-def used_names(tree: ast.AST):
+def used_names(tree: ast.AST) -> Iterator[tuple[str, str]]:
     """(identifier, how it is used) for every name, attribute and imported name in the tree."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
@@ -93,7 +94,8 @@ def own_names(tree: ast.AST) -> set[str]:
     return names
 
 
-def forbidden_uses(source: str, forbidden=(), allowed=(), own=()) -> list[str]:
+def forbidden_uses(source: str, forbidden: Collection[str] = (), allowed: Iterable[str] = (),
+                   own: Iterable[str] = ()) -> list[str]:
     """What `source` uses that it may not: each forbidden word appearing (case-insensitive) in a name,
     attribute or import, unless the identifier is in `allowed`, or is in `own` (the notebook's own
     answers) and used as a plain name; and every dynamic construct."""

@@ -79,14 +79,20 @@ VERBS = [
 
 SUBJECT_NOUNS = [n for n in range(len(NOUNS)) if NOUNS[n][5]]
 
+# The entries above, and a noun phrase in both languages, as the functions below take them.
+Noun = tuple[str, str, str, str, str, bool]  # an entry of NOUNS
+Adjective = tuple[tuple[str, str, str, str], str, bool]  # an entry of ADJECTIVES
+Verb = tuple[str, str, str, str]  # an entry of VERBS
+NounPhrase = tuple[str, str, bool]  # (french, english, plural)
 
-def adjective_form(adjective, gender, plural):
+
+def adjective_form(adjective: Adjective, gender: str, plural: bool) -> str:
     """The French form that agrees with the noun: petit, petite, petits or petites."""
     forms, _, _ = adjective
     return forms[(gender == "f") + 2 * plural]
 
 
-def french_article(gender, plural, definite, adjective_before_noun):
+def french_article(gender: str, plural: bool, definite: bool, adjective_before_noun: bool) -> str:
     """le / la / les, un / une / des; "des" becomes "de" before a plural adjective (de petits chats)."""
     if definite:
         return "les" if plural else ("la" if gender == "f" else "le")
@@ -95,7 +101,7 @@ def french_article(gender, plural, definite, adjective_before_noun):
     return "une" if gender == "f" else "un"
 
 
-def english_article(plural, definite, next_word):
+def english_article(plural: bool, definite: bool, next_word: str) -> str:
     """the; a or an (by the sound of the next word, crudely: its first letter); some."""
     if definite:
         return "the"
@@ -104,7 +110,7 @@ def english_article(plural, definite, next_word):
     return "an" if next_word[0] in "aeiou" else "a"
 
 
-def noun_phrase(noun, plural, definite, adjective=None):
+def noun_phrase(noun: Noun, plural: bool, definite: bool, adjective: Adjective | None = None) -> tuple[str, str]:
     """One noun phrase in both languages; noun and adjective are entries of NOUNS and ADJECTIVES.
 
     noun_phrase(NOUNS[1], False, True, ADJECTIVES[3]) -> ("le chat noir", "the black cat")
@@ -125,13 +131,13 @@ def noun_phrase(noun, plural, definite, adjective=None):
     return " ".join(fr_words), " ".join(en_words)
 
 
-def sentence(subject, verb, obj):
+def sentence(subject: NounPhrase, verb: Verb, obj: NounPhrase) -> tuple[str, str]:
     """subject and obj are (french, english, plural) noun phrases; the verb agrees with the subject."""
     fr_verb, en_verb = (verb[1], verb[3]) if subject[2] else (verb[0], verb[2])
     return f"{subject[0]} {fr_verb} {obj[0]}", f"{subject[1]} {en_verb} {obj[1]}"
 
 
-def random_noun_phrase(rng, nouns):
+def random_noun_phrase(rng: random.Random, nouns: Sequence[int]) -> NounPhrase:
     """A random noun phrase (french, english, plural): half of them get an adjective."""
     plural = rng.random() < 0.5
     adjective = rng.choice(ADJECTIVES) if rng.random() < 0.5 else None
@@ -139,7 +145,7 @@ def random_noun_phrase(rng, nouns):
     return fr, en, plural
 
 
-def random_sentence(rng):
+def random_sentence(rng: random.Random) -> tuple[str, str]:
     """One random (french, english) pair drawn with the random.Random `rng`."""
     subject = random_noun_phrase(rng, SUBJECT_NOUNS)
     obj = random_noun_phrase(rng, range(len(NOUNS)))
@@ -213,7 +219,8 @@ def encode_pairs(pairs: Sequence[tuple[str, str]], src_vocab: Vocab, tgt_vocab: 
 
 
 def translation_batches(pairs: Sequence[tuple[str, str]], src_vocab: Vocab, tgt_vocab: Vocab, batch_size: int,
-                        seed: int = 0, device=None) -> Callable[[], tuple[torch.Tensor, torch.Tensor]]:
+                        seed: int = 0, device: str | torch.device | None = None
+                        ) -> Callable[[], tuple[torch.Tensor, torch.Tensor]]:
     """A function that returns the next batch (src (B, Ls), tgt (B, Lt)) each time it is called.
 
     Batches go through the pairs in a shuffled order, reshuffled every epoch by a generator of

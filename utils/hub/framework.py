@@ -113,7 +113,8 @@ def read_weights(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict
     return load_file(str(path)), metadata
 
 
-def train_model(name: str, progress: bool = True, device=None, folder: str | os.PathLike | None = None) -> Path:
+def train_model(name: str, progress: bool = True, device: str | torch.device | None = None,
+                folder: str | os.PathLike | None = None) -> Path:
     """Run the recipe of `name` now and save its weights in `folder` (default: the cache).
     Returns the path written."""
     recipe = get_recipe(name)
@@ -130,7 +131,7 @@ def candidate_paths(name: str) -> list[Path]:
     return [Path(folder) / weights_filename(name) for folder in (cache_dir(), ASSETS)]
 
 
-def load_model(name: str, device=None, train_if_missing: bool = True) -> LoadedModel:
+def load_model(name: str, device: str | torch.device | None = None, train_if_missing: bool = True) -> LoadedModel:
     """The model called `name`, in eval mode on `device` (None: utils.get_device()), as a LoadedModel.
 
     Reads its cached or committed weights; if there are none (or they no longer fit the code),

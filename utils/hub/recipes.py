@@ -37,7 +37,8 @@ TRANSLATOR = dict(seed=0, steps=300, n_train=10_000, n_test=500, batch_size=64, 
                   d_model=64, num_heads=4, num_layers=2, d_ff=128)  # utils.train_translator's defaults
 
 
-def train_sentiment_head(settings: dict = SENTIMENT, progress: bool = False, device=None) -> tuple[dict, dict]:
+def train_sentiment_head(settings: dict = SENTIMENT, progress: bool = False,
+                         device: str | torch.device | None = None) -> tuple[dict, dict]:
     """Embed the generated reviews with MiniLM (frozen), fit a linear head on the training split by
     full-batch AdamW on the cross-entropy, and measure its accuracy on the held-out split."""
     train_reviews, test_reviews = make_reviews(settings["n_train"], settings["n_test"], settings["seed"])
@@ -64,7 +65,8 @@ def train_sentiment_head(settings: dict = SENTIMENT, progress: bool = False, dev
     return tensors, {"labels": json.dumps(list(LABELS)), "info": json.dumps(info)}
 
 
-def train_gpt(settings: dict = GPT_PYDOC, progress: bool = False, device=None) -> tuple[dict, dict]:
+def train_gpt(settings: dict = GPT_PYDOC, progress: bool = False,
+              device: str | torch.device | None = None) -> tuple[dict, dict]:
     """Lesson 05's GPT on Python's help pages (utils.data.pydoc), trained as lesson 05 trains it."""
     device = get_device() if device is None else torch.device(device)
     corpus = load_text_corpus("bpe", vocab_size=settings["vocab_size"])
@@ -79,7 +81,8 @@ def train_gpt(settings: dict = GPT_PYDOC, progress: bool = False, device=None) -
     return tensors, {"tokenizer": corpus.tokenizer.tokenizer.to_str(), "info": json.dumps(info)}
 
 
-def train_translation(settings: dict = TRANSLATOR, progress: bool = False, device=None) -> tuple[dict, dict]:
+def train_translation(settings: dict = TRANSLATOR, progress: bool = False,
+                      device: str | torch.device | None = None) -> tuple[dict, dict]:
     """Lesson 04's translator (utils.train_translator) and its exact-match score on held-out sentences."""
     translator = train_translator(**settings, device=device, progress=progress)
     test = translator.test_pairs
@@ -105,7 +108,7 @@ def _load_strict(model, tensors, allowed_missing=()):
 _MINILM = {}  # device -> (model, tokenizer): pipelines share one frozen copy per device
 
 
-def shared_minilm(device) -> tuple[nn.Module, Tokenizer]:
+def shared_minilm(device: str | torch.device) -> tuple[nn.Module, Tokenizer]:
     """utils.load_minilm(device), loaded once per device: several pipelines built on MiniLM (and a
     notebook that rebuilds them) then cost one load. The model is frozen and in eval mode."""
     key = str(torch.device(device))
@@ -116,18 +119,21 @@ def shared_minilm(device) -> tuple[nn.Module, Tokenizer]:
     return _MINILM[key]
 
 
-def build_minilm(settings: dict, tensors: dict | None, metadata: dict, device) -> tuple[nn.Module, Tokenizer]:
+def build_minilm(settings: dict, tensors: dict | None, metadata: dict, device: str | torch.device
+                 ) -> tuple[nn.Module, Tokenizer]:
     return shared_minilm(device)
 
 
-def build_sentiment(settings: dict, tensors: dict, metadata: dict, device) -> tuple[nn.Module, Tokenizer]:
+def build_sentiment(settings: dict, tensors: dict, metadata: dict, device: str | torch.device
+                    ) -> tuple[nn.Module, Tokenizer]:
     encoder, tokenizer = shared_minilm(device)
     model = SentenceClassifier(encoder, json.loads(metadata["labels"]))
     model.head.load_state_dict({"weight": tensors["head.weight"], "bias": tensors["head.bias"]})
     return model.to(encoder.device), tokenizer
 
 
-def build_gpt(settings: dict, tensors: dict, metadata: dict, device) -> tuple[nn.Module, BPETokenizer]:
+def build_gpt(settings: dict, tensors: dict, metadata: dict, device: str | torch.device
+              ) -> tuple[nn.Module, BPETokenizer]:
     tokenizer = BPETokenizer(Tokenizer.from_str(metadata["tokenizer"]))
     model = GPT(**_gpt_architecture(settings, tokenizer.vocab_size))
     _load_strict(model, tensors, allowed_missing=("lm_head.weight",))  # tied to embed.token.weight
@@ -142,7 +148,7 @@ def _vocab(itos):
     return vocab
 
 
-def build_translation(settings: dict, tensors: dict, metadata: dict, device
+def build_translation(settings: dict, tensors: dict, metadata: dict, device: str | torch.device
                       ) -> tuple[nn.Module, tuple[Vocab, Vocab]]:
     src_vocab, tgt_vocab = _vocab(json.loads(metadata["src_itos"])), _vocab(json.loads(metadata["tgt_itos"]))
     # Built as utils.train_translator builds it (no dropout, 64 positions).

@@ -4,12 +4,16 @@ A subclass runs one task; __call__ takes one input or a list, checks the argumen
 similar length (utils.batching.length_sorted_batches) and returns results in input order.
 """
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn as nn
 
 from ..batching import length_sorted_batches
 from ..runtime import as_device, check_int, eval_mode
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 
 def postprocess_logits(logits: torch.Tensor, id2label: Mapping[int, str] | Sequence[str], top_k: int | None = 1,
@@ -41,7 +45,7 @@ def postprocess_logits(logits: torch.Tensor, id2label: Mapping[int, str] | Seque
     return results
 
 
-def unpadded_ids(tokenizer, texts: Sequence[str]) -> list[list[int]]:
+def unpadded_ids(tokenizer: "Tokenizer", texts: Sequence[str]) -> list[list[int]]:
     """MiniLM's tokenizer pads each batch itself; take its ids without the padding, as lists."""
     encodings = tokenizer.encode_batch(list(texts))
     return [e.ids[:sum(e.attention_mask)] for e in encodings]
@@ -63,8 +67,9 @@ class Pipeline:
     parameters = {}  # name -> default value, for every call argument the pipeline accepts
     default_batch_size = 8
 
-    def __init__(self, model: nn.Module, tokenizer=None, device=None, batch_size: int | None = None,
-                 model_name: str | None = None, info: dict | None = None, **defaults):
+    def __init__(self, model: nn.Module, tokenizer: Any = None, device: str | int | torch.device | None = None,
+                 batch_size: int | None = None, model_name: str | None = None, info: dict | None = None,
+                 **defaults: Any):
         self.model = model
         self.tokenizer = tokenizer
         self.device = as_device(device) if device is not None else _model_device(model)
@@ -75,34 +80,34 @@ class Pipeline:
 
     # --- what a subclass may override ---------------------------------------------------------
 
-    def check_input(self, item):
+    def check_input(self, item: Any) -> None:
         """Raise a ValueError if `item` is not one valid input (by default: a non-empty str)."""
         if not isinstance(item, str):
             raise ValueError(f"the {self.task} pipeline takes a str or a list of str, got {type(item).__name__}")
         if not item.strip():
             raise ValueError(f"the {self.task} pipeline got an empty text")
 
-    def input_length(self, item):
+    def input_length(self, item: Any) -> int:
         """A cheap estimate of an input's length, to batch similar lengths together."""
         return len(item.split())
 
-    def validate(self, params):
+    def validate(self, params: dict[str, Any]) -> None:
         """Check the values of the call arguments (their names are already checked)."""
 
-    def preprocess(self, batch, **params):
+    def preprocess(self, batch: list[Any], **params: Any) -> Any:
         raise NotImplementedError
 
     def _forward(self, model_inputs, **params):
         raise NotImplementedError
 
-    def postprocess(self, model_outputs, **params):
+    def postprocess(self, model_outputs: Any, **params: Any) -> list[Any]:
         raise NotImplementedError
 
-    def format_single(self, result):
+    def format_single(self, result: Any) -> Any:
         """What a call with one str returns, given that input's result (Hugging Face's conventions)."""
         return result
 
-    def format_list(self, results):
+    def format_list(self, results: list[Any]) -> list[Any]:
         """What a call with a list returns, given the list of per-input results."""
         return results
 

@@ -1,4 +1,6 @@
 """The text-generation task: a prompt -> continuations written by a GPT (greedy or sampled)."""
+from typing import Any
+
 import torch
 
 from ..runtime import check_int, check_number
@@ -21,7 +23,7 @@ class TextGenerationPipeline(Pipeline):
     default_batch_size = 1
     DEFAULT_NEW_TOKENS = 30  # when neither max_new_tokens nor max_length is given
 
-    def validate(self, params):
+    def validate(self, params: dict[str, Any]) -> None:
         if params["max_new_tokens"] is not None and params["max_length"] is not None:
             raise ValueError("give max_new_tokens or max_length, not both")
         for name in ("max_new_tokens", "max_length"):
@@ -36,7 +38,7 @@ class TextGenerationPipeline(Pipeline):
         k = params["top_k"]
         check_int("top_k", k, allow_none=True)
 
-    def preprocess(self, batch, **params):
+    def preprocess(self, batch: list[str], **params: Any) -> tuple[list[torch.Tensor], list[str]]:
         return [torch.tensor([self.tokenizer.encode(prompt)], device=self.device) for prompt in batch], batch
 
     def _forward(self, model_inputs, max_new_tokens=None, max_length=None, do_sample=True, temperature=1.0,
@@ -55,7 +57,8 @@ class TextGenerationPipeline(Pipeline):
             outputs.append((ids.size(1), out.cpu()))
         return outputs, prompts
 
-    def postprocess(self, model_outputs, return_full_text=True, **params):
+    def postprocess(self, model_outputs: tuple[list[tuple[int, torch.Tensor]], list[str]],
+                    return_full_text: bool = True, **params: Any) -> list[list[dict[str, str]]]:
         outputs, prompts = model_outputs
         results = []
         for (prompt_len, out), prompt in zip(outputs, prompts):

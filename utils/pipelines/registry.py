@@ -1,6 +1,9 @@
 """The pipeline registry: Task, register_task, pipeline(task) and available_tasks, with the five built-in tasks."""
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import torch
 
 from .. import hub
 from ..checkpoints.tasks import CHECKPOINT_TASKS, checkpoint_pipeline
@@ -63,7 +66,8 @@ def available_tasks() -> list[str]:
     return sorted(set(TASKS) | set(TASK_ALIASES))
 
 
-def pipeline(task: str, model: str | None = None, device=None, batch_size: int | None = None, **kwargs) -> Pipeline:
+def pipeline(task: str, model: str | None = None, device: str | int | torch.device | None = None,
+             batch_size: int | None = None, **kwargs: Any) -> Pipeline:
     """Build the offline pipeline for `task`, as transformers.pipeline(task, model=..., device=...) does.
 
     model: a hub model name (see utils.hub.MODELS); None picks the task's default. device: None (the

@@ -5,6 +5,7 @@
 """
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -79,7 +80,7 @@ class SummarizationPipeline(Pipeline):
     parameters = {"max_length": 60, "min_length": 0, "num_sentences": None, "do_sample": False}
     default_batch_size = 1
 
-    def validate(self, params):
+    def validate(self, params: dict[str, Any]) -> None:
         if params["do_sample"]:
             raise ValueError("extractive summarization quotes sentences and samples nothing: do_sample must be False")
         for name in ("max_length", "num_sentences"):
@@ -90,21 +91,23 @@ class SummarizationPipeline(Pipeline):
         if params["max_length"] is not None and low > params["max_length"]:
             raise ValueError(f"min_length ({low}) is larger than max_length ({params['max_length']})")
 
-    def input_length(self, item):
+    def input_length(self, item: str) -> int:
         return len(item.split())
 
-    def preprocess(self, batch, **params):
+    def preprocess(self, batch: list[str], **params: Any) -> list[list[str]]:
         return [split_sentences(text) for text in batch]
 
     def _forward(self, documents, **params):
         return [(sentences, centrality_scores(self.model.encode(sentences))) for sentences in documents]
 
-    def postprocess(self, model_outputs, max_length=60, min_length=0, num_sentences=None, **params):
+    def postprocess(self, model_outputs: list[tuple[list[str], torch.Tensor]], max_length: int | None = 60,
+                    min_length: int = 0, num_sentences: int | None = None, **params: Any
+                    ) -> list[list[dict[str, str]]]:
         results = []
         for sentences, scores in model_outputs:
             kept = select_sentences(sentences, scores, num_sentences, max_length, min_length)
             results.append([{"summary_text": " ".join(sentences[i] for i in kept)}])
         return results
 
-    def format_list(self, results):
+    def format_list(self, results: list[list[dict[str, str]]]) -> list[dict[str, str]]:
         return [r[0] for r in results]  # HF: a list of texts -> one dict per text

@@ -1,4 +1,6 @@
 """The translation_fr_to_en task: a French sentence -> English, by lesson 04's Transformer."""
+from typing import Any
+
 from ..decoding import translate
 from ..runtime import check_int
 from .base import Pipeline
@@ -16,12 +18,12 @@ class TranslationPipeline(Pipeline):
     parameters = {"num_beams": 1, "max_length": None}
     default_batch_size = 32
 
-    def validate(self, params):
+    def validate(self, params: dict[str, Any]) -> None:
         n = params["num_beams"]
         check_int("num_beams", n)
         check_int("max_length", params["max_length"], allow_none=True)
 
-    def preprocess(self, batch, **params):
+    def preprocess(self, batch: list[str], **params: Any) -> tuple[list[str], list[str]]:
         cleaned, endings = [], []
         for text in batch:
             text = text.strip()
@@ -38,14 +40,14 @@ class TranslationPipeline(Pipeline):
                             max_len=max_length)
         return english, endings
 
-    def postprocess(self, model_outputs, **params):
+    def postprocess(self, model_outputs: tuple[list[str], list[str]], **params: Any) -> list[list[dict[str, str]]]:
         english, endings = model_outputs
         return [[{"translation_text": (e[:1].upper() + e[1:]) + end}] for e, end in zip(english, endings)]
 
-    def check_input(self, item):
+    def check_input(self, item: Any) -> None:
         super().check_input(item)
         if not item.strip().rstrip(".!?").strip():
             raise ValueError(f"nothing to translate in {item!r}")
 
-    def format_list(self, results):
+    def format_list(self, results: list[list[dict[str, str]]]) -> list[dict[str, str]]:
         return [r[0] for r in results]  # HF: a list of sentences -> one dict per sentence

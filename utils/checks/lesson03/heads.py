@@ -1,4 +1,6 @@
 """Checks of lesson 03's head exercises: split and merge heads, attention per head."""
+from typing import Any
+
 import torch
 
 from ...attention import scaled_dot_product_attention
@@ -19,7 +21,7 @@ def _merge(x):
     return x.transpose(1, 2).reshape(B, L, H * d_head)
 
 
-def check_mask_use(weights, mask, expected):
+def check_mask_use(weights: Any, mask: torch.Tensor | None, expected: torch.Tensor) -> None:
     """Name a mask mistake from where the weight went: on hidden keys (ignored or inverted mask)."""
     if mask is None or not isinstance(weights, torch.Tensor) or weights.shape != expected.shape:
         return
@@ -100,7 +102,8 @@ register(Exercise(
 
 # --- multi_head_attend -------------------------------------------------------------------------------------
 
-def attend_reference(q, k, v, H, mask=None):
+def attend_reference(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, H: int, mask: torch.Tensor | None = None
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
     out, w = scaled_dot_product_attention(_split(q, H), _split(k, H), _split(v, H), mask=mask)
     return _merge(out), w
 

@@ -147,7 +147,7 @@ register(Exercise(
 
 # --- mha_flops ------------------------------------------------------------------------------------------------
 
-def mha_flops_reference(batch, len_q, len_k, d_model, num_heads):
+def mha_flops_reference(batch: int, len_q: int, len_k: int, d_model: int, num_heads: int) -> int:
     """What torch.utils.flop_counter.FlopCounterMode counts for nn.MultiheadAttention (tested in tests/)."""
     return 2 * batch * d_model * d_model * (2 * len_q + 2 * len_k) + 4 * batch * len_q * len_k * d_model
 
