@@ -21,7 +21,8 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 COURSE = Path(__file__).resolve().parent
-if (COURSE / "tools" / "exchange.py").is_file():  # the course folder (a copy holding only this file collects as nbgrader does)
+# In the course folder (a copy holding only this file collects as nbgrader does):
+if (COURSE / "tools" / "exchange.py").is_file():
     if str(COURSE) not in sys.path:  # nbgrader's own command does not put the course folder on sys.path
         sys.path.insert(0, str(COURSE))
     c.ExchangeFactory.collect = "tools.exchange.OwnerCheckedCollect"

@@ -43,7 +43,8 @@ class TorchBlocksGPT(nn.Module):
         self.norm.load_state_dict(gpt.norm.state_dict())
         for ours, theirs in zip(gpt.blocks, self.blocks.layers):
             attn = ours.self_attn
-            theirs.self_attn.in_proj_weight.copy_(torch.cat([attn.q_proj.weight, attn.k_proj.weight, attn.v_proj.weight]))
+            theirs.self_attn.in_proj_weight.copy_(torch.cat([attn.q_proj.weight, attn.k_proj.weight,
+                                                             attn.v_proj.weight]))
             theirs.self_attn.in_proj_bias.copy_(torch.cat([attn.q_proj.bias, attn.k_proj.bias, attn.v_proj.bias]))
             theirs.self_attn.out_proj.load_state_dict(attn.out_proj.state_dict())
             for name in ("linear1", "linear2"):

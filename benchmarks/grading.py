@@ -7,7 +7,8 @@ For each lesson: a throwaway course (this repository's nbgrader_config.py and le
 solution submitted by N students, graded by `tools/grade.py` as an instructor would run it. Prints
 the kernel CPU-seconds per student (from grades.csv: what executing a submission costs), the CPU
 of the whole command per student (kernels, nbgrader, feedback, start-up), wall time, the largest
-feedback file, and whether the reference got full marks; then a class-of-30 estimate for the whole course with the given workers.
+feedback file, and whether the reference got full marks; then a class-of-30 estimate for the whole
+course with the given workers.
 Target (issue 12): at most 20 CPU-seconds per student per lesson on a 2-core machine.
 """
 import argparse
@@ -31,8 +32,9 @@ BIN = Path(sys.executable).parent
 def bench(lesson, students, workers, root):
     shutil.copy(REPO / "nbgrader_config.py", root)
     shutil.copytree(REPO / "solutions" / lesson, root / "solutions" / lesson)
+    # the repository goes on PYTHONPATH for `python -m tools.grade`
     env = {**os.environ, "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "")]), "OMP_NUM_THREADS": "1",
-           "PYTHONPATH": os.pathsep.join(p for p in [str(REPO), os.environ.get("PYTHONPATH", "")] if p)}  # -m tools.grade
+           "PYTHONPATH": os.pathsep.join(p for p in [str(REPO), os.environ.get("PYTHONPATH", "")] if p)}
     env.pop("MPLBACKEND", None)
     subprocess.run([str(BIN / "nbgrader"), "generate_assignment", lesson, "--force", "--log-level=ERROR"],
                    cwd=root, env=env, check=True, capture_output=True)

@@ -7,7 +7,8 @@ Each lesson (its instructor version, with the answers) runs in a fresh kernel in
 its folder, exactly as a learner runs it; the committed notebook is not touched. "busy" starts one
 process that spins on one core for the whole run, like a second notebook or a grader on a laptop.
 The last column is the kernel's CPU time in the first condition: on a machine that other work keeps
-busy, it is what the lesson would take idle on one thread. Targets (README): every lesson <= 60 s idle and <= 120 s busy; the whole course <= 300 s idle.
+busy, it is what the lesson would take idle on one thread. Targets (README): every lesson <= 60 s
+idle and <= 120 s busy; the whole course <= 300 s idle.
 """
 import argparse
 import multiprocessing

@@ -27,7 +27,8 @@ def run(command, cwd, timeout=1500, check=True):
     result = subprocess.run([str(BIN / command[0]), *command[1:]], cwd=cwd, env=tool_env(), timeout=timeout,
                             capture_output=True, text=True)
     if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
+        raise AssertionError(f"{' '.join(command)} failed ({result.returncode}):\n"
+                             f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
     return result
 
 

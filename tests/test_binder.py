@@ -55,6 +55,7 @@ def test_a_lesson_runs_in_an_environment_built_from_binder_alone(tmp_path):
     notebook = folder / f"{LESSON}.ipynb"
     nbformat.write(answered_student_notebook(LESSON), notebook)
     result = machine.execute(notebook)
-    assert result.returncode == 0, f"{LESSON} failed in the Binder environment:\n{result.stdout}\n{result.stderr[-4000:]}"
+    assert result.returncode == 0, \
+        f"{LESSON} failed in the Binder environment:\n{result.stdout}\n{result.stderr[-4000:]}"
     setup = next(c for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code")
     assert "device: cpu" in "".join(o.get("text", "") for o in setup.outputs)

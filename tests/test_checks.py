@@ -132,7 +132,8 @@ def test_rules_see_through_aliases_and_dynamic_access():
     assert checks.forbidden_uses("def f(s):\n    return torch.__dict__['softmax'](s, -1)", forbidden)
     assert checks.forbidden_uses("import importlib\nm = importlib.import_module('torch')", ())
     assert checks.forbidden_uses("get_ipython().input_transformers_cleanup.append(lambda l: l)", ())
-    honest = "def f(scores, dim=-1):\n    softmax_sum = torch.exp(scores).sum(dim, keepdim=True)\n    return torch.exp(scores) / softmax_sum"
+    honest = ("def f(scores, dim=-1):\n    softmax_sum = torch.exp(scores).sum(dim, keepdim=True)\n"
+              "    return torch.exp(scores) / softmax_sum")
     assert checks.forbidden_uses(honest, forbidden) == []
 
 
@@ -140,7 +141,8 @@ def test_an_exercise_may_carry_its_library_twins_name():
     """Lesson 06's exercises are named like their library twins (pad_batch, length_sorted_batches, ...): the
     learner's own definition, and calls of it, are allowed; reaching the library's version is not."""
     forbidden = ("pad_batch", "pad_sequence")
-    own = "def pad_batch(sequences, pad_id=0):\n    return [list(s) for s in sequences]\n\nids = pad_batch([[1], [2, 3]])"
+    own = ("def pad_batch(sequences, pad_id=0):\n    return [list(s) for s in sequences]\n\n"
+           "ids = pad_batch([[1], [2, 3]])")
     assert checks.forbidden_uses(own, forbidden) == []
     assert checks.forbidden_uses(own, forbidden, own=("pad_batch",)) == []
     for reaching in ("def pad_batch(sequences, pad_id=0):\n    return utils.pad_batch(sequences, pad_id)",

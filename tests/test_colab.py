@@ -61,7 +61,8 @@ def colab(tmp_path_factory):
     machine.pip_install(*pinned_versions(COLAB_PREINSTALLS))
     stand_in = machine.site_packages() / "google" / "colab"  # `google` stays a namespace package
     stand_in.mkdir(parents=True)
-    (stand_in / "__init__.py").write_text('"""A stand-in for Colab\'s module: its presence is all the course checks."""\n')
+    (stand_in / "__init__.py").write_text('"""A stand-in for Colab\'s module: '
+                                          'its presence is all the course checks."""\n')
     startup = root / "ipython" / "profile_default" / "startup"
     startup.mkdir(parents=True)
     (startup / "00-colab.py").write_text(STARTUP)

@@ -40,7 +40,8 @@ def test_a_learners_utils_beside_the_lesson_does_not_break_it(tmp_path, shadow):
     assert result.returncode == 0, result.stderr
     assert "lesson ok (1, 3, 4)" in result.stdout
     named = path if shadow != "utils/notes.txt" else path.parent
-    assert f"would have loaded {named}" in result.stdout, f"the learner is not told what shadows utils:\n{result.stdout}"
+    assert f"would have loaded {named}" in result.stdout, \
+        f"the learner is not told what shadows utils:\n{result.stdout}"
 
 
 @SLOW

@@ -149,7 +149,8 @@ def test_the_lexicon_covers_every_english_word_and_finds_its_source():
     lexicon = word_translations()
     assert lexicon["dog"] == {"chien"} and lexicon["mice"] == {"souris"} and lexicon["horses"] == {"chevaux"}
     assert lexicon["black"] == {"noir", "noire", "noirs", "noires"}
-    assert lexicon["looks"] == {"cherche"} and lexicon["for"] == {"cherche", "cherchent"} and lexicon["look"] == {"cherchent"}
+    assert (lexicon["looks"] == {"cherche"} and lexicon["for"] == {"cherche", "cherchent"}
+            and lexicon["look"] == {"cherchent"})
     assert lexicon["the"] == {"le", "la", "les"} and lexicon["some"] == {"des", "de"}
     pairs, _ = make_translation_corpus(2000, 0, seed=3)
     for fr, en in pairs:

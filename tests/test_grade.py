@@ -171,11 +171,13 @@ def graded_class(tmp_path_factory):
     course = Course(tmp_path_factory.mktemp("class"), "chain", chain_notebook())
     paths = {}
     for student, (edits, _) in CLASS.items():
-        paths[student] = course.submit(student, course.read("release") if edits == "release" else course.edited(**edits))
+        paths[student] = course.submit(student,
+                                       course.read("release") if edits == "release" else course.edited(**edits))
     before = {student: digest(path) for student, path in paths.items()}
     started = time.monotonic()
     result = course.grade("--workers", "2", *LIMITS)
-    print(f"graded {len(CLASS)} students in {time.monotonic() - started:.1f} s\n{result.stdout}\n{result.stderr[-3000:]}")
+    print(f"graded {len(CLASS)} students in {time.monotonic() - started:.1f} s\n"
+          f"{result.stdout}\n{result.stderr[-3000:]}")
     return course, result, paths, before
 
 
@@ -453,7 +455,8 @@ def postgres():
 def test_a_postgresql_gradebook(postgres, tmp_path, graded_class):
     class_course, _, _, _ = graded_class
     course = Course(tmp_path, "chain", chain_notebook())
-    run(["nbgrader", "generate_assignment", "chain", "--force", f"--db={postgres}", "--log-level=WARN"], cwd=course.root)
+    run(["nbgrader", "generate_assignment", "chain", "--force", f"--db={postgres}", "--log-level=WARN"],
+        cwd=course.root)
     some = ["reference", "partial", "killed"]
     for student in some:
         shutil.copytree(class_course.root / "submitted" / student, course.root / "submitted" / student)
@@ -508,7 +511,8 @@ def test_release_fetch_submit_collect_grade_feedback_through_an_exchange(tmp_pat
     for path in [forged, *forged.rglob("*")]:
         os.chown(path, uids["mallory"], uids["mallory"])
     collected = run(["nbgrader", "collect", "chain", *options], cwd=course.root)
-    assert "Refusing bob+chain+" in collected.stdout + collected.stderr and "uid 61003" in collected.stdout + collected.stderr
+    assert ("Refusing bob+chain+" in collected.stdout + collected.stderr
+            and "uid 61003" in collected.stdout + collected.stderr)
     result = course.grade(*LIMITS)
     assert result.returncode == 0, result.stdout + result.stderr
     assert course.gradebook() == {"ann": FULL, "bob": {"test_square": 1, "test_norm": 0, "test_mean_norm": 3}}

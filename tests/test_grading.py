@@ -136,7 +136,8 @@ def run_here(notebook, test_source):
     except NameError:  # the test cell reads a name a demo cell defines: not answerable here
         return NAME_FROM_A_DEMO
     except Exception as error:  # noqa: BLE001  (the test failing is what we look for)
-        frames = [frame.lineno for frame in traceback.extract_tb(error.__traceback__) if frame.filename == "<test cell>"]
+        frames = [frame.lineno for frame in traceback.extract_tb(error.__traceback__)
+                  if frame.filename == "<test cell>"]
         return frames[0] if frames else 0
     return None
 
@@ -191,8 +192,8 @@ def test_lesson_grading_round_trip(lesson, tmp_path):
         assert scores["cheats"][test_id] == 0, f"the cheat for {solution_id} scored {scores['cheats'][test_id]}"
         # ...and it is a real cheat: it got past the visible example, failing only in the full check.
         why_not = cheat_failed_in_full_check(cell_by_id(course.autograded("cheats"), test_id), cheat)
-        assert why_not is None, \
-            f"the cheat for {solution_id} should pass the visible example of {test_id} and fail the full check: {why_not}"
+        assert why_not is None, (f"the cheat for {solution_id} should pass the visible example of {test_id} "
+                                 f"and fail the full check: {why_not}")
     for student in scores:
         assert course.feedback(student).is_file(), f"no feedback for {student}"
     assert {path: digest(path) for path in paths} == before, "grading changed a submitted file"

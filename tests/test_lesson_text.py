@@ -56,7 +56,8 @@ def test_text_form_matches_the_notebook(lesson):
 
 def test_text_forms_are_not_released_to_learners():
     released = sorted(p.relative_to(REPO) for p in (REPO / "notebooks").glob("*/*.py"))
-    assert not released, f"notebooks/ holds text forms, which nbgrader_config.py's ignore list should keep out: {released}"
+    assert not released, \
+        f"notebooks/ holds text forms, which nbgrader_config.py's ignore list should keep out: {released}"
 
 
 def test_pytest_does_not_collect_the_text_forms():

@@ -20,7 +20,8 @@ def test_input_gradient_norms_of_a_network_solved_by_hand():
 
 
 def test_the_library_versions_pass_lesson_01s_checks(capsys):
-    namespace = {"rnn_cell_step": lambda x, h, W_ih, W_hh, b_ih, b_hh: torch.tanh(x @ W_ih.T + b_ih + h @ W_hh.T + b_hh),
+    namespace = {"rnn_cell_step": lambda x, h, W_ih, W_hh, b_ih, b_hh:
+                     torch.tanh(x @ W_ih.T + b_ih + h @ W_hh.T + b_hh),
                  "rnn_unroll": rnn_unroll, "input_gradient_norms": input_gradient_norms,
                  "make_recall_batch": make_recall_batch}
     for test in ("test_rnn_unroll", "test_input_gradient_norms", "test_make_recall_batch"):

@@ -121,7 +121,8 @@ def test_load_text_corpus_bpe_and_char(cache):
     corpus = load_text_corpus("bpe", vocab_size=512)
     assert corpus.train_ids.dtype == torch.long and corpus.train_ids.dim() == 1
     assert int(corpus.train_ids.max()) < 512
-    assert corpus.tokenizer.decode(corpus.val_ids[:200]) == corpus.val_text[:len(corpus.tokenizer.decode(corpus.val_ids[:200]))]
+    assert (corpus.tokenizer.decode(corpus.val_ids[:200])
+            == corpus.val_text[:len(corpus.tokenizer.decode(corpus.val_ids[:200]))])
     chars = load_text_corpus("char")
     assert isinstance(chars.tokenizer, CharTokenizer)
     assert len(chars.train_ids) == len(chars.train_text)

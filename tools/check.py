@@ -3,7 +3,9 @@
     python -m tools.check notebooks/02_attention/02_attention.ipynb              # every exercise
     python -m tools.check notebooks/02_attention/02_attention.ipynb test_stable_softmax
 
-From a notebook cell (save the notebook first):   !cd ../.. && {sys.executable} -m tools.check notebooks/02_attention/02_attention.ipynb
+From a notebook cell (save the notebook first):
+
+    !cd ../.. && {sys.executable} -m tools.check notebooks/02_attention/02_attention.ipynb
 
 It runs your saved notebook in a fresh kernel the way grading does (demo cells nothing depends on
 are skipped, each cell has a time limit) and says, for each test cell, passed or failed and why.

@@ -31,12 +31,14 @@ class OwnerCheckedCollect(ExchangeCollect):
         student, path = record["username"], os.path.join(self.inbound_path, record["filename"])
         uid = self.claimed_uid(student)
         if uid is None:
-            return f"no login named {student!r} (and no OwnerCheckedCollect.student_uids entry): cannot tell who submitted it"
+            return (f"no login named {student!r} (and no OwnerCheckedCollect.student_uids entry): "
+                    "cannot tell who submitted it")
         for folder, dirs, files in os.walk(path):
             for name in [folder, *(os.path.join(folder, f) for f in dirs + files)]:
                 owner = os.lstat(name).st_uid
                 if owner != uid:
-                    return f"{os.path.relpath(name, self.inbound_path)} belongs to uid {owner}, not to {student} (uid {uid})"
+                    return (f"{os.path.relpath(name, self.inbound_path)} belongs to uid {owner}, "
+                            f"not to {student} (uid {uid})")
         return None
 
     def init_src(self):

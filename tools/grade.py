@@ -453,7 +453,8 @@ class HiddenChecks(Preprocessor):
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
-        cell.outputs = [o for o in cell.get("outputs", []) if not any(m.startswith("image/") for m in o.get("data", {}))]
+        cell.outputs = [o for o in cell.get("outputs", [])
+                        if not any(m.startswith("image/") for m in o.get("data", {}))]
         meta = cell.metadata.get("nbgrader", {})
         if not meta.get("grade") or meta.get("solution"):
             return cell, resources
@@ -597,7 +598,8 @@ def main(argv=None):
         if not secret:
             parser.error(f"{secret_file} is empty")
 
-    warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader 0.9.6 with SQLAlchemy 2.x: harmless autoflush noise
+    # nbgrader 0.9.6 with SQLAlchemy 2.x: harmless autoflush noise
+    warnings.filterwarnings("ignore", category=SAWarning)
     # nbgrader calls `alembic` from this environment's bin/; kernels get one PyTorch thread each.
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     os.environ["OMP_NUM_THREADS"] = "1"
@@ -617,7 +619,8 @@ def main(argv=None):
         with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
             gradebook.find_assignment(lesson)
     except MissingEntry:
-        parser.error(f"{lesson} is not in the gradebook {coursedir.db_url}: run `python -m tools.release {lesson}` first")
+        parser.error(f"{lesson} is not in the gradebook {coursedir.db_url}: "
+                     f"run `python -m tools.release {lesson}` first")
     if not released_path.is_file():
         parser.error(f"no released notebook {released_path}: run `python -m tools.release {lesson}` first")
     reference, released = (nbformat.read(p, as_version=4) for p in (reference_path, released_path))

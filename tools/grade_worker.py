@@ -389,7 +389,8 @@ async def _execute(nb, limits, workdir, uid=None):
                 fail(f"output limit: more than {limits.output_limit:,} bytes of output (in {_label(cell, index)})")
                 break
             if _memory_error(cell):
-                fail(f"memory limit: a cell needed more than {limits.memory_bytes / GiB:.1f} GiB (in {_label(cell, index)})")
+                fail(f"memory limit: a cell needed more than {limits.memory_bytes / GiB:.1f} GiB "
+                     f"(in {_label(cell, index)})")
                 break
             if client.timed_out and not await _responds(client):
                 # It ignored the interrupt: it costs this cell, not the rest of the notebook.

@@ -31,7 +31,8 @@ def release(names, release_dir=None, db_url=None):
     if db_url is not None:
         options.append(f"--db={db_url}")
     for name in names:
-        subprocess.run([str(bin_dir / "nbgrader"), "generate_assignment", name, "--force", "--log-level=WARN", *options],
+        subprocess.run([str(bin_dir / "nbgrader"), "generate_assignment", name, "--force",
+                        "--log-level=WARN", *options],
                        cwd=REPO, env=env, check=True)
         drop_widget_state(REPO / (release_dir or "notebooks") / name / f"{name}.ipynb")
 

@@ -78,7 +78,8 @@ def plot_attention_heads(weights: torch.Tensor, tokens: Sequence[str] | None = N
     w = weights.detach().float().cpu() if torch.is_tensor(weights) else torch.as_tensor(weights, dtype=torch.float32)
     if w.dim() != 3 or w.numel() == 0:
         raise ValueError(
-            f"plot_attention_heads draws one layer's weights, a non-empty (H, Lq, Lk) tensor; got shape {tuple(w.shape)}"
+            "plot_attention_heads draws one layer's weights, a non-empty (H, Lq, Lk) tensor; "
+            f"got shape {tuple(w.shape)}"
         )
     num_heads, lq, lk = w.shape
     if tokens is not None and not (len(tokens) == lq == lk):

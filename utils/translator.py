@@ -79,7 +79,8 @@ def load_translator(device: Optional[Union[str, torch.device]] = None) -> Transl
 
     loaded = load_model("course/transformer-fr-en", device=device)
     src_vocab, tgt_vocab = loaded.tokenizer
-    train_pairs, test_pairs = make_translation_corpus(TRANSLATOR["n_train"], TRANSLATOR["n_test"], seed=TRANSLATOR["seed"])
+    train_pairs, test_pairs = make_translation_corpus(TRANSLATOR["n_train"], TRANSLATOR["n_test"],
+                                                      seed=TRANSLATOR["seed"])
     if Vocab(fr for fr, _ in train_pairs).itos != src_vocab.itos:
         raise RuntimeError("the shipped translator's vocabulary no longer matches utils.data's corpus; "
                            "rebuild the weights with `python -m tools.train_heads`")

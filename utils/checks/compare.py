@@ -44,7 +44,8 @@ def expect_tensor(got: Any, expected: torch.Tensor, what: str, dims: str = "",
                               "a number is expected (an exp overflow, 0/0, or -inf - -inf?)")
         inf = torch.isinf(got) & ~torch.isinf(expected)
         if inf.any():
-            raise CheckFailed(f"{what} has ±inf at {inf.sum().item()} position(s) where {_at(inf)} a finite number is expected")
+            raise CheckFailed(f"{what} has ±inf at {inf.sum().item()} position(s) where {_at(inf)} "
+                              "a finite number is expected")
     if not _same(got, expected, atol, rtol):
         differ = ~torch.isclose(got.double(), expected.double(), atol=atol, rtol=rtol, equal_nan=True)
         index = tuple(differ.nonzero()[0].tolist())
@@ -95,7 +96,8 @@ def expect_number(got: Any, expected: float, what: str, mistakes: Iterable[tuple
 
 def _equal(a: Any, b: Any) -> bool:
     if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
-        return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.shape == b.shape and bool((a == b).all())
+        return (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)
+                and a.shape == b.shape and bool((a == b).all()))
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
     if isinstance(a, dict) and isinstance(b, dict):

@@ -39,7 +39,8 @@ class Exercise:
     cases: Callable[[torch.Generator], list[dict]]
     call: Callable[..., Any]                      # (*answers, case) -> output
     judge: Callable[[Any, dict], None]            # (output, case) -> None, or raises CheckFailed
-    forbidden: tuple[str, ...] = ()               # names an answer may not use (built-ins it asks you to write, its library twin)
+    forbidden: tuple[str, ...] = ()               # names an answer may not use (built-ins it asks you to write,
+                                                  # its library twin)
     allowed: tuple[str, ...] = ()                 # names that contain a forbidden word but are fine ("stable_softmax")
     on_error: Callable[[dict, str], str] | None = None  # (case, the answer's error) -> a hint, or ""
 

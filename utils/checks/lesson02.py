@@ -12,8 +12,10 @@ from .core import CheckFailed, Exercise, randn, register
 # --- dot_product_scores -------------------------------------------------------------------------------
 
 def _scores_cases(g):
-    cases = [{"query": torch.tensor([[1.0, 0.0], [1.0, 2.0]]), "key": torch.tensor([[3.0, 1.0], [0.0, -1.0], [1.0, 1.0]])}]
-    for shape_q, shape_k in [((1, 1), (1, 1)), ((7, 5), (4, 5)), ((2, 3, 6, 8), (2, 3, 9, 8)), ((4, 1, 16), (4, 11, 16))]:
+    cases = [{"query": torch.tensor([[1.0, 0.0], [1.0, 2.0]]),
+              "key": torch.tensor([[3.0, 1.0], [0.0, -1.0], [1.0, 1.0]])}]
+    for shape_q, shape_k in [((1, 1), (1, 1)), ((7, 5), (4, 5)), ((2, 3, 6, 8), (2, 3, 9, 8)),
+                             ((4, 1, 16), (4, 11, 16))]:
         cases.append({"query": randn(g, *shape_q), "key": randn(g, *shape_k)})
     cases.append({"query": torch.ones(2, 3), "key": torch.ones(2, 4), "raises": "ValueError"})
     cases.append({"query": torch.ones(2, 5, 3), "key": torch.ones(2, 5, 2), "raises": "ValueError"})
@@ -82,7 +84,8 @@ register(Exercise(
 def _attention_cases(g):
     causal = causal_mask(5)
     cases = [{"query": randn(g, 2, 5, 8), "key": randn(g, 2, 5, 8), "value": randn(g, 2, 5, 3), "mask": causal}]
-    for batch, lq, lk, d_k, d_v in [((), 1, 1, 1, 1), ((3,), 4, 9, 16, 5), ((2, 4), 7, 7, 32, 32), ((1,), 12, 3, 64, 2)]:
+    for batch, lq, lk, d_k, d_v in [((), 1, 1, 1, 1), ((3,), 4, 9, 16, 5), ((2, 4), 7, 7, 32, 32),
+                                    ((1,), 12, 3, 64, 2)]:
         q, k, v = randn(g, *batch, lq, d_k), randn(g, *batch, lk, d_k, scale=3.0), randn(g, *batch, lk, d_v)
         cases.append({"query": q, "key": k, "value": v, "mask": None})
         mask = torch.rand(*batch, lq, lk, generator=g) < 0.5
@@ -142,7 +145,8 @@ def _entropy_judge(got, case):
     safe = w.clamp(min=1e-30)
     mistakes = [(-(w * torch.log2(safe)).sum(-1), "this is in bits (log2); the exercise asks for nats (natural log)"),
                 ((w * torch.log(safe)).sum(-1), "the sign is flipped: entropy is -Σ p log p, which is ≥ 0"),
-                (-(w * torch.log(safe)).sum(0) if w.dim() > 1 else None, "summed over the wrong axis: one entropy per row (sum over the last dim)")]
+                (-(w * torch.log(safe)).sum(0) if w.dim() > 1 else None,
+                 "summed over the wrong axis: one entropy per row (sum over the last dim)")]
     expect_tensor(got, torch.distributions.Categorical(probs=w).entropy(), "the entropies", "(one per row)", mistakes)
 
 

@@ -90,7 +90,8 @@ def _cls_judge(got, case):
          "[CLS]'s slot included (after the concatenation)"),
         (torch.cat([tokens, cls], dim=1) + positions, "[CLS] was put at the end: it goes in front (slot 0)"),
         (torch.cat([cls, tokens], dim=1), "the positions are missing: add positions to every slot"),
-        (torch.cat([cls, tokens], dim=1) + positions[:1], "only positions[0] was added: add the whole (N + 1, d) table"),
+        (torch.cat([cls, tokens], dim=1) + positions[:1],
+         "only positions[0] was added: add the whole (N + 1, d) table"),
     ]
     expect_tensor(got["out"], add_cls_and_positions(tokens, cls_token, positions), "the output", "(B, N + 1, d)",
                   mistakes)
@@ -98,7 +99,8 @@ def _cls_judge(got, case):
         raise CheckFailed("no gradient reaches cls_token and positions: keep the computation differentiable "
                           "(torch.cat and +; no torch.tensor(...), .detach(), .data or in-place writes)")
     expect_tensor(got["cls_grad"], w[:, 0].sum(0), "the gradient of cls_token", "(d,)",
-                  [(w[0, 0], "cls_token's gradient comes from one image only: the same vector is used by all B images")])
+                  [(w[0, 0], "cls_token's gradient comes from one image only: "
+                    "the same vector is used by all B images")])
     expect_tensor(got["positions_grad"], w.sum(0), "the gradient of positions", "(N + 1, d)")
 
 
@@ -159,7 +161,8 @@ def _clip_judge(got, case):
     loss = got["loss"]
     if isinstance(loss, torch.Tensor) and loss.dim() != 0 and loss.numel() == 1:
         raise CheckFailed(f"the loss must be a scalar (shape ()), got shape {tuple(loss.shape)}")
-    expect_tensor(loss.double() if isinstance(loss, torch.Tensor) else loss, clip_loss(i, t, case["temperature"]).double(),
+    expect_tensor(loss.double() if isinstance(loss, torch.Tensor) else loss,
+                  clip_loss(i, t, case["temperature"]).double(),
                   "the loss", "(a scalar)", [(m.double(), msg) for m, msg in mistakes], atol=1e-5, rtol=1e-5)
     if case["grad"]:
         if got["grad"] is None or not torch.isfinite(got["grad"]).all():
@@ -228,10 +231,12 @@ def _frame_judge(got, case):
     mistakes = [(ref[..., :-1, :] if n > 1 else None, "one frame too few: n_frames = 1 + (T - frame_length) // "
                  "hop_length; the last start is T - frame_length, so range(0, T - frame_length + 1, hop)"),
                 (x.unfold(0, frame, hop) if x.dim() > 1 and x.size(0) >= frame else None,
-                 "the frames were cut along the first axis: cut the LAST axis (the time axis); leading axes are a batch"),
+                 "the frames were cut along the first axis: cut the LAST axis (the time axis); "
+                 "leading axes are a batch"),
                 (ref.movedim(-2, 0) if x.dim() > 1 else None,
                  "the frame axis came first: stack along dim=-2 so the result is (..., n_frames, frame_length)")]
-    expect_tensor(got, ref, "the frames", "(..., n_frames, frame_length)", [(w, m) for w, m in mistakes if w is not None])
+    expect_tensor(got, ref, "the frames", "(..., n_frames, frame_length)",
+                  [(w, m) for w, m in mistakes if w is not None])
 
 
 def _frame_hint(case, error):

@@ -58,7 +58,8 @@ def dynamic_uses(tree: ast.AST) -> list[str]:
             modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             for module in modules:
                 if module.split(".")[0] not in ALLOWED_IMPORTS or (isinstance(node, ast.ImportFrom) and node.level):
-                    problems.append(f"`import {module}` (answers may import only {', '.join(sorted(ALLOWED_IMPORTS - {'__future__'}))})")
+                    problems.append(f"`import {module}` "
+                                    f"(answers may import only {', '.join(sorted(ALLOWED_IMPORTS - {'__future__'}))})")
             if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
                 problems.append("`import *` (name what you import)")
     return problems

@@ -13,8 +13,8 @@ from .recipes import (GPT_PYDOC, SENTIMENT, TRANSLATOR, build_gpt, build_minilm,
 
 __all__ = [
     "SentenceClassifier", "mean_pool",
-    "ASSETS", "FORMAT", "MODELS", "LoadedModel", "Recipe", "candidate_paths", "get_recipe", "load_model", "read_weights",
-    "register", "save_weights", "train_model", "weights_filename", "weights_path",
+    "ASSETS", "FORMAT", "MODELS", "LoadedModel", "Recipe", "candidate_paths", "get_recipe", "load_model",
+    "read_weights", "register", "save_weights", "train_model", "weights_filename", "weights_path",
     "GPT_PYDOC", "SENTIMENT", "TRANSLATOR", "build_gpt", "build_minilm", "build_sentiment", "build_translation",
     "shared_minilm", "train_gpt", "train_sentiment_head", "train_translation",
 ]

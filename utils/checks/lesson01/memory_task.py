@@ -31,7 +31,8 @@ def _recall_judge(got, c):
         raise CheckFailed(f"tokens has {distance} columns; it needs distance + 1 = {distance + 1}: the key, then "
                           f"`distance` fillers")
     if tokens.shape != (B, distance + 1):
-        raise CheckFailed(f"tokens should have shape {(B, distance + 1)} (batch_size, distance + 1), got {tuple(tokens.shape)}")
+        raise CheckFailed(f"tokens should have shape {(B, distance + 1)} (batch_size, distance + 1), "
+                          f"got {tuple(tokens.shape)}")
     if targets.shape != (B,):
         raise CheckFailed(f"targets should have shape {(B,)} (batch_size,), got {tuple(targets.shape)}")
     for name, value in (("tokens", tokens), ("targets", targets)):
@@ -46,7 +47,8 @@ def _recall_judge(got, c):
         if (keys == NUM_KEYS).any():
             raise CheckFailed(f"a key equals NUM_KEYS = {NUM_KEYS}: keys lie in 0 .. NUM_KEYS - 1, and torch.randint's "
                               "high is exclusive: torch.randint(0, NUM_KEYS, ...)")
-        raise CheckFailed(f"keys should lie in 0 .. {NUM_KEYS - 1}, got values from {int(keys.min())} to {int(keys.max())}")
+        raise CheckFailed(f"keys should lie in 0 .. {NUM_KEYS - 1}, "
+                          f"got values from {int(keys.min())} to {int(keys.max())}")
     if distance and ((fillers < NUM_KEYS) | (fillers >= VOCAB_SIZE)).any():
         if (fillers < NUM_KEYS).any():
             raise CheckFailed(f"a filler is below NUM_KEYS = {NUM_KEYS}, so it looks like a key: draw fillers from "

@@ -21,7 +21,8 @@ def _cell_weights(g, d_in, d_hidden, bias=1.0):
 
 def _step_cases(g):
     cases = []
-    for batch, d_in, d_hidden, bias in [(2, 4, 3, 0.5), (1, 1, 1, 2.0), (5, 7, 11, 2.0), (3, 16, 2, 2.0), (4, 5, 5, 1.0)]:
+    for batch, d_in, d_hidden, bias in [(2, 4, 3, 0.5), (1, 1, 1, 2.0), (5, 7, 11, 2.0), (3, 16, 2, 2.0),
+                                        (4, 5, 5, 1.0)]:
         case = {"x": randn(g, batch, d_in), "h": randn(g, batch, d_hidden, scale=3.0 if batch > 2 else 1.0)}
         case["weights"] = _cell_weights(g, d_in, d_hidden, bias)
         if d_in == d_hidden > 1:
@@ -53,7 +54,8 @@ def _step_judge(got, c):
          "either way, so only the values show it): use h @ W_hh.T"),
     ]
     if square:
-        mistakes.append((_step(c, W_ih=w["W_ih"]), "x is multiplied by W_ih, not by W_ih.T: W_ih is (H, D), so use x @ W_ih.T"))
+        mistakes.append((_step(c, W_ih=w["W_ih"]), "x is multiplied by W_ih, not by W_ih.T: W_ih is (H, D), "
+                         "so use x @ W_ih.T"))
         mistakes.append((_step(c, W_ih=w["W_ih"], W_hh=w["W_hh"]), "the weights are not transposed: W_ih is (H, D) "
                          "and W_hh is (H, H), so use x @ W_ih.T and h @ W_hh.T"))
     expect_tensor(got, _step(c), "the new hidden state", "(B, H)", mistakes, atol=1e-5, rtol=1e-4)
@@ -66,8 +68,8 @@ def _step_hint(case, error):
 
 register(Exercise(
     test="test_rnn_cell_step", names=("rnn_cell_step",), cases=_step_cases,
-    call=lambda f, c: f(c["x"], c["h"], *(c["weights"][k] for k in ("W_ih", "W_hh", "b_ih", "b_hh"))), judge=_step_judge,
-    forbidden=("RNN", "recurrent"), on_error=_step_hint))
+    call=lambda f, c: f(c["x"], c["h"], *(c["weights"][k] for k in ("W_ih", "W_hh", "b_ih", "b_hh"))),
+    judge=_step_judge, forbidden=("RNN", "recurrent"), on_error=_step_hint))
 
 
 # --- rnn_unroll ---------------------------------------------------------------------------------------------

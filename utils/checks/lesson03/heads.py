@@ -60,8 +60,10 @@ def _split_judge(got, case):
     mistakes = [(x.reshape(B, H, L, d_head), "you reshaped straight to (B, H, L, d_head) without a transpose: "
                  "that mixes positions and columns. View as (B, L, H, d_head), then transpose(1, 2)"),
                 (x.view(B, L, d_head, H).permute(0, 3, 1, 2), "head h got every H-th column (columns interleaved): "
-                 "head h must hold the contiguous slice of columns h*d_head to (h+1)*d_head - 1; view as (B, L, H, d_head)"),
-                (x.view(B, L, H, d_head), "the head axis is still after the length: transpose(1, 2) to get (B, H, L, d_head)")]
+                 "head h must hold the contiguous slice of columns h*d_head to (h+1)*d_head - 1; "
+                 "view as (B, L, H, d_head)"),
+                (x.view(B, L, H, d_head), "the head axis is still after the length: "
+                 "transpose(1, 2) to get (B, H, L, d_head)")]
     expect_tensor(got, _split(x, H), "split_heads(x, num_heads)", "(B, num_heads, L, d_head)", mistakes, atol=0, rtol=0)
 
 
@@ -70,7 +72,8 @@ register(Exercise(
     call=lambda f, c: f(c["x"], c["num_heads"]), judge=_split_judge,
     forbidden=TWINS + ("split_heads", "rearrange", "einops"),
     on_error=lambda case, error: "" if case.get("raises") else _shape_hint(
-        error, f"{(case['x'].shape[0], case['num_heads'], case['x'].shape[1], case['x'].shape[2] // case['num_heads'])}")))
+        error,
+        f"{(case['x'].shape[0], case['num_heads'], case['x'].shape[1], case['x'].shape[2] // case['num_heads'])}")))
 
 
 # --- merge_heads ---------------------------------------------------------------------------------------
@@ -88,7 +91,8 @@ def _merge_judge(got, case):
     mistakes = [(x.reshape(B, L, H * d_head), "you reshaped (B, H, L, d_head) straight to (B, L, H*d_head) without "
                  "moving the head axis back: transpose(1, 2) first, then reshape"),
                 (x.permute(0, 2, 3, 1).reshape(B, L, H * d_head), "wrong permutation: the columns come out "
-                 "interleaved (d_head before H). Use transpose(1, 2) -> (B, L, H, d_head), so head 0's columns come first"),
+                 "interleaved (d_head before H). Use transpose(1, 2) -> (B, L, H, d_head), "
+                 "so head 0's columns come first"),
                 (x.transpose(1, 2), "the heads are not concatenated: reshape (B, L, H, d_head) into (B, L, H*d_head)")]
     expect_tensor(got, _merge(x), "merge_heads(x)", "(B, L, H * d_head)", mistakes, atol=0, rtol=0)
 

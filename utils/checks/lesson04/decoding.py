@@ -66,8 +66,8 @@ def _tiny(state):
 
 def _greedy_cases(g):
     cases = []
-    for eos_bias, max_len, bos, eos in [(1.5, 8, 1, 2), (0.0, 5, 1, 2), (3.0, 10, 1, 2), (-5.0, 6, 1, 2), (1.0, 1, 1, 2),
-                                        (2.0, 9, 3, 5)]:
+    for eos_bias, max_len, bos, eos in [(1.5, 8, 1, 2), (0.0, 5, 1, 2), (3.0, 10, 1, 2), (-5.0, 6, 1, 2),
+                                        (1.0, 1, 1, 2), (2.0, 9, 3, 5)]:
         with torch.random.fork_rng():
             torch.manual_seed(randint(g, 0, 2 ** 31))
             model = Transformer(11, 9, d_model=16, num_heads=2, num_layers=2, d_ff=32, dropout=0.0)

@@ -32,7 +32,8 @@ def _layer_cases(g):
 def _layer_call(cls, c):
     layer = cls(c["d_model"], c["num_heads"], c["d_ff"])
     kinds = sorted({f"{t.__module__}.{t.__qualname__}" for m in layer.modules() for t in type(m).__mro__})
-    missing, unexpected = (sorted({k.split(".")[0] for k in keys}) for keys in layer.load_state_dict(c["state"], strict=False))
+    missing, unexpected = (sorted({k.split(".")[0] for k in keys})
+                           for keys in layer.load_state_dict(c["state"], strict=False))
     if missing or unexpected:
         raise AttributeError(f"MyEncoderLayer's parts do not match: missing {missing or 'none'}, "
                              f"unexpected {unexpected or 'none'}")

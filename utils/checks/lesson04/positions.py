@@ -29,7 +29,8 @@ def _pe_variant(max_len, d, exponent=lambda two_i, d: two_i / d, swap=False, sta
     two_i = torch.arange(0, d, 2, dtype=torch.float64)
     angles = position / 10000 ** exponent(two_i, d)
     pe = torch.zeros(max_len, d, dtype=torch.float64)
-    pe[:, 0::2], pe[:, 1::2] = (torch.cos(angles), torch.sin(angles)) if swap else (torch.sin(angles), torch.cos(angles))
+    pe[:, 0::2], pe[:, 1::2] = ((torch.cos(angles), torch.sin(angles)) if swap
+                                else (torch.sin(angles), torch.cos(angles)))
     return pe.float()
 
 
@@ -48,7 +49,8 @@ def _pe_judge(got, c):
          "position by 10000^(2i/d), do not multiply by it"),
         (_pe_variant(m, d, start=1), "positions start at 1: the first row is position 0 (sin 0 = 0, cos 0 = 1)"),
     ]
-    expect_tensor(got, sinusoidal_positional_encoding(m, d), "the table", "(max_len, d_model)", mistakes, atol=1e-4, rtol=0)
+    expect_tensor(got, sinusoidal_positional_encoding(m, d), "the table", "(max_len, d_model)",
+                  mistakes, atol=1e-4, rtol=0)
     if got.dtype != torch.float32:
         raise CheckFailed(f"the table should be float32, got {got.dtype}: build it from "
                           "torch.arange(..., dtype=torch.float32)")
@@ -81,7 +83,8 @@ def _context_cases(g):
             with torch.random.fork_rng():
                 torch.manual_seed(randint(g, 0, 2 ** 31))
                 embed, attn = nn.Embedding(len(WORDS), D), MultiHeadAttention(D, num_heads=2)
-            weights = {"embed": embed.weight.detach().clone(), "attn": {k: v.clone() for k, v in attn.state_dict().items()}}
+            weights = {"embed": embed.weight.detach().clone(),
+                       "attn": {k: v.clone() for k, v in attn.state_dict().items()}}
         for positions in (False, True):
             cases.append({"sentence": sentence, "positions": positions, **weights})
     return cases
@@ -134,7 +137,8 @@ def _context_hint(case, error):
     if "KeyError" in error:
         return "look the words up in lower case (sentence.lower().split()): WORD_ID has 'dogs', not 'Dogs'"
     if "shape" in error or "size" in error:
-        return "EMBED(ids) with ids (1, L) gives (1, L, D); utils.sinusoidal_positional_encoding(L, D) is (L, D) and broadcasts"
+        return ("EMBED(ids) with ids (1, L) gives (1, L, D); "
+                "utils.sinusoidal_positional_encoding(L, D) is (L, D) and broadcasts")
     return ""
 
 

@@ -38,7 +38,8 @@ def _blocks_judge(got, case):
                    (data[starts[:, None] + torch.arange(T + 1)], "x has block_size + 1 tokens: "
                     "data[s : s + block_size] stops before index s + block_size")], dtype_kind="integer")
     expect_tensor(y, ref_y, "the targets y", "(B, block_size)",
-                  [(ref_x, "the targets equal the inputs: y must be shifted by one, y = data[s + 1 : s + block_size + 1]"),
+                  [(ref_x, "the targets equal the inputs: y must be shifted by one, "
+                    "y = data[s + 1 : s + block_size + 1]"),
                    (data[starts[:, None] + torch.arange(T - 1) + 1] if T > 1 else None,
                     "y is one token short: it must end at s + block_size + 1 (slices exclude their end)"),
                    (data[(starts[:, None] + torch.arange(T) - 1).clamp(min=0)], "y is shifted the wrong way: "
@@ -134,7 +135,8 @@ def _cache_judge(got, case):
                       all(old.size(i) == new.size(i) for i in range(4) if i != dim)]
         expect_tensor(got_cache, ref, f"the updated {name}", "(B, H, t + 1, d)",
                       wrong_axes + [(torch.cat([new, old], dim=2) if old.size(2) else None,
-                                     "the new entry was put first: append it at the end (torch.cat([cache, new], dim=2))"),
+                                     "the new entry was put first: "
+                                     "append it at the end (torch.cat([cache, new], dim=2))"),
                                     (old, "the cache was not updated: append the new token's entry to it")],
                       atol=0, rtol=0)
     d = q.size(-1)

@@ -12,7 +12,8 @@ from ..core import CheckFailed, Exercise, randint, register
 
 def _mlm_cases(g):
     cases = []
-    for shape, vocab, mask_id, p in [((150, 400), 100, 1, 0.15), ((150, 400), 500, 3, 0.4), ((30, 20, 100), 60, 59, 0.25)]:
+    for shape, vocab, mask_id, p in [((150, 400), 100, 1, 0.15), ((150, 400), 500, 3, 0.4),
+                                     ((30, 20, 100), 60, 59, 0.25)]:
         cases.append({"tokens": torch.randint(0, vocab, shape, generator=g), "mask_id": mask_id, "vocab_size": vocab,
                       "mask_prob": p, "seeds": [randint(g, 0, 2 ** 31), randint(g, 0, 2 ** 31)]})
     return cases
@@ -67,7 +68,8 @@ def _mlm_judge(got, case):
         if abs(share - 0.15) < 0.01:
             hint = ": mask_prob seems ignored (15% were chosen); choose each position with probability mask_prob"
         elif abs(share - 0.8 * p) < 0.02:
-            hint = ": only the <mask> positions are labelled; every chosen position gets a label, also the random and unchanged ones"
+            hint = (": only the <mask> positions are labelled; every chosen position gets a label, "
+                    "also the random and unchanged ones")
         raise CheckFailed(f"the wrong ratio of positions was chosen: {share:.1%}, expected about {p:.0%} "
                           f"(mask_prob={p}){hint}")
     real = chosen & (tokens != mask_id)

@@ -90,7 +90,8 @@ def _sort_judge(got, case):
                                   "not a reversed ascending sort)"),
         (chunks(sorted(range(n), key=lambda i: (-lengths[i], -i))), "equal lengths must keep their input order "
                                                                     "(the earlier index first)"),
-        ([[lengths[i] for i in b] for b in expected], "the batches hold lengths: they should hold indices into lengths"),
+        ([[lengths[i] for i in b] for b in expected],
+         "the batches hold lengths: they should hold indices into lengths"),
         (expected[:-1] if n % bs else None, "the last, smaller batch is missing: keep it"),
     ]
     expect_equal(got, expected, "the batches", [(w, m) for w, m in mistakes if w is not None and w != expected])

@@ -80,7 +80,8 @@ def _labels_judge(got, case):
         raise CheckFailed(f"the result should hold one entry per row of the logits ({len(expected)}), got {len(got)}")
     for r, row in enumerate(got):
         for item in (row if isinstance(row, list) else [row]):
-            if isinstance(item, dict) and "score" in item and isinstance(item["score"], float) and item["score"] != item["score"]:
+            if (isinstance(item, dict) and "score" in item and isinstance(item["score"], float)
+                    and item["score"] != item["score"]):
                 raise CheckFailed("a score is nan: large logits overflow exp(); subtract each row's maximum "
                                   "first (torch.softmax does)")
             if isinstance(item, dict) and isinstance(item.get("score"), torch.Tensor):
@@ -227,8 +228,10 @@ def _zs_tables(case):
 ZS_MESSAGES = {
     "no temperature": "the scores are the softmax of the raw cosine similarities: divide them by TEMPERATURE first",
     "times temperature": "the cosine similarities were multiplied by TEMPERATURE: divide by it",
-    "labels, not hypotheses": "the labels were embedded alone: embed the hypotheses (hypothesis_template.format(label))",
-    "over texts": "the softmax ran over the texts of a batch (dim 0): each text's scores are a softmax over the labels (dim=-1)",
+    "labels, not hypotheses": "the labels were embedded alone: "
+                              "embed the hypotheses (hypothesis_template.format(label))",
+    "over texts": "the softmax ran over the texts of a batch (dim 0): "
+                  "each text's scores are a softmax over the labels (dim=-1)",
 }
 
 
@@ -254,7 +257,8 @@ def _zs_judge(got, case):
     tables = _zs_tables(case)
     for t, (text, result) in enumerate(zip(texts, got)):
         if not isinstance(result, dict) or set(result) != {"sequence", "labels", "scores"}:
-            raise CheckFailed(f"each result must be a dict with the keys sequence, labels and scores, got {result!r:.200}")
+            raise CheckFailed("each result must be a dict with the keys sequence, labels and scores, "
+                              f"got {result!r:.200}")
         if result["sequence"] != text:
             raise CheckFailed(f"result {t}'s \"sequence\" should be its text {text!r}, got {result['sequence']!r:.80}")
         scores = result["scores"]

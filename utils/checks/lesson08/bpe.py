@@ -54,7 +54,8 @@ def _merges_judge(got, case):
     expected = _train(text, n)
     expect_equal(got, expected, f"train_merges(text, {n})",
                  [(_train(text, n, tie="largest"), "ties are broken the wrong way (the larger pair, or the pair "
-                   "seen first): among equally frequent pairs take the smallest, min(counts, key=lambda p: (-counts[p], p))"),
+                   "seen first): among equally frequent pairs take the smallest, "
+                   "min(counts, key=lambda p: (-counts[p], p))"),
                   (_train(text, n, tie="first"), "ties are broken the wrong way (the pair seen first, "
                    "most_common): among equally frequent pairs take the smallest"),
                   (_train(text, n, chunked=False), "merges cross chunks: count pairs inside each chunk of "
