@@ -54,8 +54,9 @@ def _batch_source(batches):
     return lambda: next(stream)
 
 
-def train(model: nn.Module, batches: Callable[[], object] | Iterable, loss_fn: Callable[[nn.Module, object], torch.Tensor],
-          steps: int, lr: float = 1e-3, warmup_steps: int | None = None, weight_decay: float = 0.01,
+def train(model: nn.Module, batches: Callable[[], object] | Iterable,
+          loss_fn: Callable[[nn.Module, object], torch.Tensor], steps: int, lr: float = 1e-3,
+          warmup_steps: int | None = None, weight_decay: float = 0.01,
           grad_clip: float | None = 1.0, optimizer: torch.optim.Optimizer | None = None,
           eval_fn: Callable[[nn.Module], float] | None = None, eval_every: int | None = None, progress: bool = True,
           desc: str = "training") -> History:
