@@ -17,9 +17,11 @@ import sys, nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 path = sys.argv[1]
+allow_errors = sys.argv[3:] == ["--allow-errors"]  # run every cell, as a learner running them one by one
 nb = nbformat.read(path, as_version=4)
 try:
-    NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": sys.argv[2]}}).execute()
+    NotebookClient(nb, timeout=900, kernel_name="python3", allow_errors=allow_errors,
+                   resources={"metadata": {"path": sys.argv[2]}}).execute()
 except CellExecutionError as error:
     print(str(error)[-6000:])
     sys.exit(1)
@@ -79,10 +81,12 @@ class Environment:
         return Path(self.run(self.python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])")
                     .stdout.strip())
 
-    def execute(self, notebook, extra_env=None, timeout=900):
-        """Execute `notebook` in its own folder with this environment's kernel; the CompletedProcess."""
+    def execute(self, notebook, extra_env=None, timeout=900, allow_errors=False):
+        """Execute `notebook` in its own folder with this environment's kernel; the CompletedProcess.
+        allow_errors: go on after a failing cell (its error stays in the cell's outputs)."""
         notebook = Path(notebook)
-        return subprocess.run([str(self.python), str(self.root / "runner.py"), str(notebook), str(notebook.parent)],
+        return subprocess.run([str(self.python), str(self.root / "runner.py"), str(notebook), str(notebook.parent),
+                               *(["--allow-errors"] if allow_errors else [])],
                               cwd=notebook.parent, timeout=timeout, text=True, capture_output=True,
                               env={**self.env, **(extra_env or {})})
 
