@@ -1,6 +1,7 @@
 """The course's shape, checked quickly: every lesson follows the template, has its student version,
-starts with the same setup cell, and grades enough exercises with hidden tests; Binder agrees with
-requirements.txt."""
+starts with the same setup cell, grades enough exercises with hidden tests and uses only the library's
+public names; Binder agrees with requirements.txt."""
+import ast
 import re
 
 import nbformat
@@ -89,3 +90,26 @@ def test_binder_installs_the_same_pinned_packages():
         set(binder.items()) ^ set(course.items()))
     post_build = (REPO / "binder" / "postBuild").read_text()
     assert "pip install" in post_build and "-e ." in post_build, "postBuild must install the course's utils"
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_lessons_use_only_the_librarys_public_names(lesson):
+    """A lesson names library code as utils.<name> with <name> in utils.__all__ (or the self-check package
+    utils.checks): never a module path such as utils.text.X, which a reorganisation of utils would break."""
+    import utils
+    from utils.checks import parse
+
+    public = set(utils.__all__) | {"checks"}
+    private = set()
+    for cell in solution(lesson).cells:
+        tree = parse(cell.source) if cell.cell_type == "code" else None
+        for node in ast.walk(tree) if tree is not None else []:
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "utils":
+                private |= {f"utils.{node.attr}"} - {f"utils.{name}" for name in public}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "utils":
+                names = {alias.name for alias in node.names}
+                private |= {f"from {node.module} import {name}" for name in names
+                            if node.module != "utils" or name not in public}
+            elif isinstance(node, ast.Import):
+                private |= {f"import {a.name}" for a in node.names if a.name.startswith("utils.")}
+    assert not private, f"{lesson} reaches past utils' public names: {sorted(private)}"
