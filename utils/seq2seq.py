@@ -20,7 +20,9 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from .attention import padding_mask
 from .data.french import random_sentence
+from .decoding import greedy_search
 from .tokenization import Vocab
 from .translator import exact_match  # the same metric as the Transformer's (lesson 04)
 
@@ -84,7 +86,7 @@ class RNNSeq2Seq(nn.Module):
         """src (B, S) token ids, right-padded -> ((memory (B, S, H), summary (B, H)), src_mask (B, S))."""
         if src.dim() != 2:
             raise ValueError(f"src must be token ids of shape (B, S), got {tuple(src.shape)}")
-        src_mask = src != self.pad_id
+        src_mask = padding_mask(src, self.pad_id)[:, 0, 0]  # (B, S): True on real words
         lengths = src_mask.sum(dim=1)
         if (lengths == 0).any():
             raise ValueError("every source sentence needs at least one word (a row of src is all padding)")
@@ -125,15 +127,9 @@ class RNNSeq2Seq(nn.Module):
         """Pick the likeliest next word until every sentence has written eos_id or max_len words
         -> (B, <= max_len + 1) ids starting with bos_id, pad_id after a sentence's eos_id."""
         encoded, src_mask = self.encode(src)
-        ys = torch.full((src.size(0), 1), bos_id, dtype=torch.long, device=src.device)
-        finished = torch.zeros(src.size(0), dtype=torch.bool, device=src.device)
-        for _ in range(max_len):
-            next_token = self.decode(ys, encoded, src_mask)[:, -1].argmax(dim=-1).masked_fill(finished, self.pad_id)
-            ys = torch.cat([ys, next_token[:, None]], dim=1)
-            finished |= next_token == eos_id
-            if finished.all():
-                break
-        return ys
+        prefix = torch.full((src.size(0), 1), bos_id, dtype=torch.long, device=src.device)
+        return greedy_search(lambda ys: self.decode(ys, encoded, src_mask)[:, -1], prefix, eos_id, max_len,
+                             self.pad_id)
 
 
 def make_clause_corpus(n_train: int, n_test_per_length: int, max_clauses: int = 3, test_clauses: int | None = None,
