@@ -11,8 +11,6 @@ from ..core import CheckFailed, Exercise, randint, register
 
 
 WORDS = ["cats", "dogs", "mice", "chase", "fear", "see"]  # lesson 04's six-word vocabulary
-
-
 D = 16
 
 
