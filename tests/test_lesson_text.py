@@ -93,9 +93,9 @@ def test_figures_are_small_pngs(lesson):
 
 
 def test_the_edited_file_of_a_pair_is_taken_and_edits_to_both_are_refused(tmp_path):
-    """tools.run_lesson takes the file of a pair edited since the pair last agreed, whichever is newer on
-    disk, even across several edit-run rounds; when both were edited differently it refuses; without git the
-    newer file wins."""
+    """tools.run_lesson takes the file of a pair edited since the pair last agreed (its last sync or git's
+    HEAD), whichever is newer on disk, across several edit-run rounds and after changes are thrown away;
+    when both were edited differently it refuses, and its advice recovers; without git the newer file wins."""
     import os
     import subprocess
 
@@ -143,6 +143,11 @@ def test_the_edited_file_of_a_pair_is_taken_and_edits_to_both_are_refused(tmp_pa
     edit(text, "x = 4", "x = 6")
     with pytest.raises(run_lesson.BothEdited, match="both edited"):
         run_lesson.read_pair(path)
+    subprocess.run(["git", "checkout", "--", text.name], **git)  # the advice: keep the notebook's edit
+    assert code(path) == "x = 5"
+    subprocess.run(["git", "checkout", "--", path.name, text.name], **git)  # throw away everything since HEAD
+    edit(text, "x = 1", "x = 8", older=True)  # the last sync's record (x = 4) no longer matches either file
+    assert code(path) == "x = 8"
 
     path, nb = lesson(tmp_path / "nogit")
     run_lesson.write_pair(nb, path)

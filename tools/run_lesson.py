@@ -10,9 +10,9 @@ Each notebook runs in its own folder, as JupyterLab and nbval run it, and the ti
 Every lesson is a pair: NN_name.ipynb (with outputs, what learners and nbval use) and NN_name.py, its
 jupytext py:percent text form (sources and nbgrader cell metadata, what a reviewer reads in a diff; see
 solutions/jupytext.toml). Edit either one: before running, the inputs of the edited file of the pair are
-taken (the one that changed since the pair last agreed: since this command last wrote it, recorded in the
-git folder, or since git's HEAD; without git, the newer file), and afterwards both files are rewritten, so
-they agree again. When both were edited, differently, it refuses rather than drop one of the edits.
+taken (the one that holds neither what this command last wrote, recorded in the git folder, nor what git's
+HEAD holds; without git, the newer file), and afterwards both files are rewritten, so they agree again.
+When both were edited, differently, it refuses rather than drop one of the edits.
 
 What is written is reviewable: no per-cell execution timestamps, no saved widget state (nor the widget
 views that point into it, whose text fallback nbval still compares), adjacent prints to one stream as one
@@ -83,30 +83,37 @@ def record_sync(path, nb):
         record.write_text(digest(inputs(nb)))
 
 
-def last_synced(path):
-    """The digest of the inputs at the last sync of this checkout, else at git's HEAD, else None."""
+def agreed_states(path):
+    """Digests of the inputs the pair last agreed on: at this checkout's last sync (recorded in the git
+    folder) and at git's HEAD. Empty without git. A file holding either is unedited: after a sync, and
+    after `git checkout` of that file."""
+    states = set()
     record = git_path(path, f"run-lesson/{Path(path).stem}.inputs")
     if record is not None and record.is_file():
-        return record.read_text().strip()
+        states.add(record.read_text().strip())
     try:
         result = subprocess.run(["git", "show", f"HEAD:./{Path(path).name}"], cwd=Path(path).resolve().parent,
                                 capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
-        return None
-    return digest(inputs(nbformat.reads(result.stdout, as_version=4))) if result.returncode == 0 else None
+        return states
+    if result.returncode == 0:
+        states.add(digest(inputs(nbformat.reads(result.stdout, as_version=4))))
+    return states
 
 
 def text_is_edited(path, nb, nb_text):
     """Whether the pair's inputs come from the text form: the one edited since the pair last agreed (without
     git, the newer file). Raises BothEdited when both were edited."""
-    synced = last_synced(path)
+    agreed = agreed_states(path)
     text = text_path(path)
-    if synced is None:
+    if not agreed:
         return text.stat().st_mtime > Path(path).stat().st_mtime
-    nb_edited, text_edited = digest(inputs(nb)) != synced, digest(inputs(nb_text)) != synced
+    nb_edited, text_edited = digest(inputs(nb)) not in agreed, digest(inputs(nb_text)) not in agreed
     if nb_edited and text_edited:
-        raise BothEdited(f"{path} and {text.name} were both edited since they last agreed, and differently: keep "
-                         "the edit in one of them (e.g. `git checkout` the other), then run again")
+        raise BothEdited(
+            f"{path} and {text.name} were both edited since they last agreed, and differently. Keep one: "
+            f"`git checkout -- {text}` keeps the notebook's edit, `git checkout -- {path}` the text form's; "
+            "to keep both, copy one edit into the other file by hand, then run again")
     return text_edited
 
 
@@ -117,7 +124,10 @@ def read_pair(path):
     text = text_path(path)
     if text.is_file():
         nb_text = jupytext.read(text, config=load_jupytext_config(str(path.resolve())))
-        if inputs(nb_text) != inputs(nb) and text_is_edited(path, nb, nb_text):
+        if inputs(nb_text) != inputs(nb):
+            if not text_is_edited(path, nb, nb_text):
+                print(f"{path}: inputs taken from {path.name} (the edited file of the pair)")
+                return nb
             print(f"{path}: inputs taken from {text.name} (the edited file of the pair)")
             nb = combine_inputs_with_outputs(nb_text, nb, TEXT_FORMAT)
             nb.metadata.pop("jupytext", None)  # the pairing lives in solutions/jupytext.toml, not in each notebook
