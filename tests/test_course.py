@@ -70,6 +70,10 @@ def test_graded_exercises_have_points_and_hidden_tests(lesson):
         meta = nbgrader(cell)
         assert meta.get("points", 0) > 0 and meta.get("locked"), f"{meta['grade_id']}: needs points and must be locked"
         assert "### BEGIN HIDDEN TESTS" in cell.source, f"{meta['grade_id']} has no hidden tests"
+        first = cell.source.splitlines()[0]
+        assert first.startswith(f'utils.checks.check("{meta["grade_id"]}", globals())'), (
+            f"{meta['grade_id']}: the test cell must start with its full check, whose messages name typical "
+            f"mistakes, before any plain assert of the visible example; it starts with {first!r}")
     ids = [nbgrader(c)["grade_id"] for c in cells if "grade_id" in nbgrader(c)]
     assert len(ids) == len(set(ids)), f"duplicate grade_ids in {lesson}"
 

@@ -157,15 +157,22 @@ def cheat_failed_in_full_check(test_cell, cheat):
         return "the trusted verdict passed it"
     if judged and error.evalue.startswith(("no result", "the answer's outputs could not be read")):
         return f"the answer did not run to the end: {error.evalue}"
-    source = cell_by_id(cheat, test_cell.metadata.nbgrader["grade_id"]).source if judged else test_cell.source
-    lines = source.splitlines()
-    full_check = next((n for n, text in enumerate(lines, 1) if text.startswith("utils.checks.check(")), None)
-    first_strong = full_check or lines.index("### BEGIN HIDDEN TESTS") + 2
-    line = run_here(cheat, source) if judged else failing_line(test_cell)
-    if line == NAME_FROM_A_DEMO:  # the verdict failed it; where the visible example stands needs the demos
+    if judged:  # the full check moved after the hidden tests: the cheat must pass the visible example only
+        source = cell_by_id(cheat, test_cell.metadata.nbgrader["grade_id"]).source.splitlines()
+        full_check = [text for text in source if text.startswith("utils.checks.check(")]
+        lines = [text for text in source if not text.startswith("utils.checks.check(")] + full_check
+        hidden = lines.index("### BEGIN HIDDEN TESTS") + 1
+        line = run_here(cheat, "\n".join(lines))
+        if line == NAME_FROM_A_DEMO:  # the verdict failed it; where the visible example stands needs the demos
+            return None
+        if line is None or line < hidden:
+            return f"failed at line {line} (the visible example ends before line {hidden}; None: never)"
         return None
-    if line is None or line < first_strong:
-        return f"failed at line {line}, before the full check (line {first_strong})"
+    lines = test_cell.source.splitlines()  # decided in grading's kernel: it failed in the full check or hidden part
+    full_check = next((n for n, text in enumerate(lines, 1) if text.startswith("utils.checks.check(")), None)
+    line = failing_line(test_cell)
+    if line is None or (line != full_check and line < lines.index("### BEGIN HIDDEN TESTS") + 2):
+        return f"failed at line {line}, in the visible example"
     return None
 
 

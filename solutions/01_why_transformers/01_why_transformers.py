@@ -92,6 +92,7 @@ def rnn_cell_step(x, h, W_ih, W_hh, b_ih, b_hh):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_rnn_cell_step", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_rnn_cell_step", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 # Compare with PyTorch's own cell, using the same weights.
 cell = nn.RNNCell(4, 3)
 x, h = torch.randn(2, 4), torch.randn(2, 3)
@@ -99,7 +100,6 @@ mine = rnn_cell_step(x, h, cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bi
 assert mine.shape == (2, 3), f"expected shape (2, 3), got {tuple(mine.shape)}"
 torch.testing.assert_close(mine, cell(x, h))
 print("rnn_cell_step matches nn.RNNCell")
-utils.checks.check("test_rnn_cell_step", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for batch, d_in, d_hidden in [(1, 1, 1), (5, 7, 11), (3, 16, 2)]:
     cell = nn.RNNCell(d_in, d_hidden)
@@ -130,6 +130,7 @@ def rnn_unroll(xs, h0, cell):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_rnn_unroll", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_rnn_unroll", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 # nn.RNN runs the same recurrence over a whole sequence; give it the cell's weights.
 cell = nn.RNNCell(4, 3)
 rnn = nn.RNN(4, 3, batch_first=True)
@@ -139,7 +140,6 @@ states = rnn_unroll(xs, h0, cell)
 assert states.shape == (2, 5, 3), f"expected (B, T, H) = (2, 5, 3), got {tuple(states.shape)}"
 torch.testing.assert_close(states, rnn(xs, h0[None])[0])
 print("rnn_unroll matches nn.RNN")
-utils.checks.check("test_rnn_unroll", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for batch, steps, d_in, d_hidden in [(1, 1, 2, 2), (3, 17, 5, 8), (4, 40, 1, 6)]:
     cell = nn.RNNCell(d_in, d_hidden)
@@ -181,13 +181,13 @@ def input_gradient_norms(network, xs):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_input_gradient_norms", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_input_gradient_norms", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 # A network that only looks at the last input, doubled: the norm is 2 * sqrt(D) there, 0 elsewhere.
 xs = torch.randn(6, 4)
 norms = input_gradient_norms(lambda seq: 2 * seq[-1], xs)
 assert norms.shape == (6,), f"expected one norm per position, shape (6,), got {tuple(norms.shape)}"
 torch.testing.assert_close(norms, torch.tensor([0.0] * 5 + [4.0]))
 print("input_gradient_norms is right on a network we can solve by hand")
-utils.checks.check("test_input_gradient_norms", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 def reference_norms(network, xs):
     rows = []
@@ -335,12 +335,12 @@ def make_recall_batch(batch_size, distance, generator=None):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_make_recall_batch", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_make_recall_batch", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 tokens, targets = make_recall_batch(4, 3, torch.Generator().manual_seed(0))
 assert tokens.shape == (4, 4) and targets.shape == (4,), f"got shapes {tuple(tokens.shape)}, {tuple(targets.shape)}"
 assert tokens.dtype == torch.long and targets.dtype == torch.long, "tokens and targets must be torch.long"
 assert torch.equal(tokens[:, 0], targets), "the target of a row is its first token"
 print(tokens)
-utils.checks.check("test_make_recall_batch", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for batch_size, distance in [(1, 0), (500, 1), (300, 40)]:
     tokens, targets = make_recall_batch(batch_size, distance, torch.Generator().manual_seed(batch_size))
@@ -512,6 +512,7 @@ def clip_gradients(parameters, max_norm):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_clip_gradients", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_clip_gradients", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 layer = nn.Linear(3, 2)
 layer.weight.grad, layer.bias.grad = torch.full((2, 3), 2.0), torch.full((2,), 2.0)  # total norm sqrt(8 * 4) = 5.66
 norm = clip_gradients(layer.parameters(), max_norm=1.0)
@@ -519,7 +520,6 @@ assert abs(float(norm) - 32 ** 0.5) < 1e-4, f"return the norm before clipping, s
 clipped = torch.sqrt(layer.weight.grad.pow(2).sum() + layer.bias.grad.pow(2).sum()).item()
 assert abs(clipped - 1.0) < 1e-4, f"after clipping the total norm should be max_norm = 1, got {clipped:.4f}"
 print(f"total norm before: {float(norm):.3f}, after: {clipped:.3f} (max_norm 1.0)")
-utils.checks.check("test_clip_gradients", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for shapes, max_norm, scale in [([(4, 3), (3,)], 0.5, 10.0), ([(6,)], 5.0, 0.1), ([(2, 2), (2,), (3, 3)], 1.0, 3.0)]:
     mine = [nn.Parameter(torch.zeros(s)) for s in shapes]

@@ -235,6 +235,7 @@ def dot_product_scores(query, key):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_dot_product_scores", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_dot_product_scores", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 q = torch.tensor([[1.0, 0.0], [1.0, 2.0]])   # 2 queries of size 2
 k = torch.tensor([[3.0, 1.0], [0.0, -1.0], [1.0, 1.0]])   # 3 keys
 s = dot_product_scores(q, k)
@@ -247,7 +248,6 @@ except ValueError as err:
 else:
     raise AssertionError("query (2, 3) and key (2, 4) should raise a ValueError")
 print("dot_product_scores is right on a case we can check by hand")
-utils.checks.check("test_dot_product_scores", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for shape_q, shape_k in [((1, 1), (1, 1)), ((7, 5), (4, 5)), ((2, 3, 6, 8), (2, 3, 9, 8)), ((4, 1, 16), (4, 11, 16))]:
     q, k = torch.randn(shape_q), torch.randn(shape_k)
@@ -306,12 +306,12 @@ def stable_softmax(scores, dim=-1):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_stable_softmax", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_stable_softmax", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 got = stable_softmax(torch.tensor([1000.0, 1001.0, 1002.0]))
 torch.testing.assert_close(got, torch.tensor([0.0900, 0.2447, 0.6652]), atol=1e-4, rtol=0)
 masked = stable_softmax(torch.tensor([[2.0, float("-inf"), 0.0]]))
 torch.testing.assert_close(masked, torch.tensor([[0.8808, 0.0, 0.1192]]), atol=1e-4, rtol=0)
 print("stable_softmax survives large scores and -inf:", got.numpy().round(4))
-utils.checks.check("test_stable_softmax", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 import torch.nn.functional as _F
 cases = []
@@ -372,6 +372,7 @@ def scaled_dot_product_attention(query, key, value, mask=None):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_scaled_dot_product_attention", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_scaled_dot_product_attention", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 q, k, v = torch.randn(2, 5, 8), torch.randn(2, 5, 8), torch.randn(2, 5, 3)
 causal = utils.causal_mask(5)   # (5, 5), True on and below the diagonal
 out, w = scaled_dot_product_attention(q, k, v, mask=causal)
@@ -382,7 +383,6 @@ torch.testing.assert_close(out, ref_out)
 torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v, attn_mask=causal))
 assert (w[:, 0, 1:] == 0).all(), "the first query may only see the first key"
 print("matches utils.scaled_dot_product_attention and F.scaled_dot_product_attention")
-utils.checks.check("test_scaled_dot_product_attention", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for batch, lq, lk, d_k, d_v in [((), 1, 1, 1, 1), ((3,), 4, 9, 16, 5), ((2, 4), 7, 7, 32, 32), ((1,), 12, 3, 64, 2)]:
     q, k, v = torch.randn(*batch, lq, d_k), 3 * torch.randn(*batch, lk, d_k), torch.randn(*batch, lk, d_v)
@@ -457,12 +457,12 @@ def attention_entropy(weights):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_attention_entropy", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_attention_entropy", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 rows = torch.tensor([[1.0, 0.0, 0.0, 0.0], [0.25, 0.25, 0.25, 0.25], [0.5, 0.5, 0.0, 0.0]])
 h = attention_entropy(rows)
 assert h.shape == (3,), f"one entropy per row: expected (3,), got {tuple(h.shape)}"
 torch.testing.assert_close(h, torch.tensor([0.0, math.log(4), math.log(2)]))
 print("entropies:", [round(x + 0.0, 3) for x in h.tolist()], "(one-hot, uniform over 4, uniform over 2)")
-utils.checks.check("test_attention_entropy", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for shape in [(6,), (5, 11), (2, 3, 4, 7)]:
     w = torch.softmax(3 * torch.randn(shape), dim=-1)
@@ -788,6 +788,7 @@ def additive_attention(state, memory, W, U, v, mask=None):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_additive_attention", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_additive_attention", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 torch.manual_seed(0)
 state, memory = torch.randn(2, 6), torch.randn(2, 4, 5)
 W, U, v = torch.randn(3, 6), torch.randn(3, 5), torch.randn(3)
@@ -799,7 +800,6 @@ ref_context, ref_weights = utils.additive_attention(state, memory, W, U, v, mask
 torch.testing.assert_close(weights, ref_weights)
 torch.testing.assert_close(context, ref_context)
 print(f"largest difference from utils.additive_attention: {(context - ref_context).abs().max().item():.1e} (tolerance 1e-5)")
-utils.checks.check("test_additive_attention", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for batch, src_len, hs, hm, a in [(1, 1, 1, 1, 1), (3, 7, 8, 4, 5), (5, 9, 16, 16, 8)]:
     state, memory = torch.randn(batch, hs), torch.randn(batch, src_len, hm)

@@ -233,6 +233,7 @@ def split_heads(x, num_heads):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_split_heads", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_split_heads", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 x = torch.arange(2 * 3 * 8, dtype=torch.float32).view(2, 3, 8)   # B=2, L=3, d_model=8
 heads = split_heads(x, 4)
 assert heads.shape == (2, 4, 3, 2), f"expected (B, H, L, d_head) = (2, 4, 3, 2), got {tuple(heads.shape)}"
@@ -244,7 +245,6 @@ except ValueError as err:
 else:
     raise AssertionError("d_model = 8 with num_heads = 3 should raise a ValueError")
 print("split_heads gives every head its own slice of columns")
-utils.checks.check("test_split_heads", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for B, length, num_heads, d_head in [(1, 1, 1, 1), (3, 7, 12, 32), (2, 5, 3, 4), (4, 2, 8, 1)]:
     x = torch.randn(B, length, num_heads * d_head)
@@ -278,12 +278,12 @@ def merge_heads(x):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_merge_heads", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_merge_heads", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 x = torch.arange(2 * 3 * 8, dtype=torch.float32).view(2, 3, 8)
 merged = merge_heads(split_heads(x, 4))
 assert merged.shape == (2, 3, 8), f"expected (B, L, d_model) = (2, 3, 8), got {tuple(merged.shape)}"
 torch.testing.assert_close(merged, x)
 print("merge_heads undoes split_heads")
-utils.checks.check("test_merge_heads", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for B, num_heads, length, d_head in [(1, 1, 1, 1), (3, 12, 7, 32), (2, 3, 5, 4), (2, 8, 1, 2)]:
     x = torch.randn(B, num_heads, length, d_head)
@@ -324,6 +324,7 @@ def multi_head_attend(q, k, v, num_heads, mask=None):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_multi_head_attend", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_multi_head_attend", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 def one_head_at_a_time(q, k, v, num_heads, mask=None):
     """The slow, obvious version: slice each head's columns and attend, one head after the other."""
     d_head = q.size(-1) // num_heads
@@ -345,7 +346,6 @@ ref_out, ref_w = one_head_at_a_time(q, k, v, 3)
 torch.testing.assert_close(out, ref_out)
 torch.testing.assert_close(w, ref_w)
 print("all heads at once == one head at a time")
-utils.checks.check("test_multi_head_attend", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for B, lq, lk, num_heads, d_head in [(1, 1, 1, 1, 1), (3, 6, 9, 4, 8), (2, 7, 7, 12, 5)]:
     d = num_heads * d_head
@@ -423,6 +423,7 @@ def mha_forward(query, key, value, mha, mask=None):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_mha_forward", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_mha_forward", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 mha = nn.MultiheadAttention(embed_dim=16, num_heads=4, batch_first=True)
 x = torch.randn(2, 6, 16)
 causal = utils.causal_mask(6)   # ours: True = may attend
@@ -432,7 +433,6 @@ assert mine.shape == (2, 6, 16) and my_weights.shape == (2, 4, 6, 6), f"got {tup
 torch.testing.assert_close(mine, theirs)
 torch.testing.assert_close(my_weights, their_weights)
 print("mha_forward matches torch.nn.MultiheadAttention")
-utils.checks.check("test_mha_forward", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 with torch.no_grad():
     for B, lq, lk, d, num_heads in [(1, 1, 1, 4, 1), (3, 5, 9, 24, 6), (2, 7, 7, 64, 8)]:
@@ -485,6 +485,7 @@ def mha_parameter_count(d_model, num_heads, bias=True):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_mha_parameter_count", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_mha_parameter_count", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 def count(module):
     return sum(p.numel() for p in module.parameters())
 
@@ -492,7 +493,6 @@ def count(module):
 assert mha_parameter_count(384, 12) == count(nn.MultiheadAttention(384, 12)), \
     f"got {mha_parameter_count(384, 12)}, nn.MultiheadAttention(384, 12) has {count(nn.MultiheadAttention(384, 12))}"
 print("one MiniLM attention layer:", mha_parameter_count(384, 12), "parameters")
-utils.checks.check("test_mha_parameter_count", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for d_model, num_heads, bias in [(8, 1, True), (8, 8, False), (64, 4, True), (512, 8, False), (96, 12, True)]:
     expected = count(nn.MultiheadAttention(d_model, num_heads, bias=bias))
@@ -529,6 +529,7 @@ def mha_flops(batch, len_q, len_k, d_model, num_heads):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_mha_flops", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_mha_flops", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 def measured_flops(batch, len_q, len_k, d_model, num_heads):
     """What PyTorch's FLOP counter sees when nn.MultiheadAttention runs once."""
     mha = nn.MultiheadAttention(d_model, num_heads, batch_first=True)
@@ -541,7 +542,6 @@ def measured_flops(batch, len_q, len_k, d_model, num_heads):
 got, expected = mha_flops(2, 10, 10, 64, 4), measured_flops(2, 10, 10, 64, 4)
 assert got == expected, f"mha_flops(2, 10, 10, 64, 4) = {got}, PyTorch counted {expected}"
 print("mha_flops(2, 10, 10, 64, 4) =", got, "= PyTorch's count")
-utils.checks.check("test_mha_flops", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for args in [(1, 1, 1, 4, 1), (3, 7, 13, 48, 6), (2, 33, 5, 16, 2), (1, 128, 128, 96, 12)]:
     assert mha_flops(*args) == measured_flops(*args), args

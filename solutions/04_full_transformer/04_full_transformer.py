@@ -167,13 +167,13 @@ def positional_encoding(max_len, d_model):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_positional_encoding", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_positional_encoding", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 pe = positional_encoding(50, 16)
 assert pe.shape == (50, 16), f"expected shape (50, 16), got {tuple(pe.shape)}"
 assert pe.dtype == torch.float32, f"return a float32 tensor, got {pe.dtype}"
 torch.testing.assert_close(pe[0], torch.tensor([0.0, 1.0] * 8))  # position 0: sin 0 = 0, cos 0 = 1
 torch.testing.assert_close(pe, utils.sinusoidal_positional_encoding(50, 16), atol=1e-4, rtol=0)
 print("positional_encoding matches utils.sinusoidal_positional_encoding")
-utils.checks.check("test_positional_encoding", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for max_len, d_model in [(1, 2), (7, 4), (128, 64), (300, 32), (20, 6)]:
     pe = positional_encoding(max_len, d_model)
@@ -264,6 +264,7 @@ def contextual_vectors(sentence, positions=True):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_contextual_vectors", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_contextual_vectors", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 with torch.no_grad():
     a = contextual_vectors("cats chase dogs", positions=False)
     b = contextual_vectors("dogs chase cats", positions=False)
@@ -276,7 +277,6 @@ with torch.no_grad():
     b_pos = contextual_vectors("dogs chase cats", positions=True)
     assert not same_set_of_vectors(a_pos, b_pos), "with positions, the two sentences should differ"
 print("without positions: same set of vectors | with positions: different")
-utils.checks.check("test_contextual_vectors", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 _saved = EMBED, ATTN
 try:
@@ -409,6 +409,7 @@ def copy_into_torch(mine, theirs):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_encoder_layer", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_encoder_layer", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 mine = MyEncoderLayer(d_model=32, num_heads=4, d_ff=64)
 theirs = nn.TransformerEncoderLayer(d_model=32, nhead=4, dim_feedforward=64, dropout=0.0, batch_first=True)
 copy_into_torch(mine, theirs)
@@ -417,7 +418,6 @@ out = mine(x)
 assert out.shape == (2, 7, 32), f"expected (2, 7, 32), got {tuple(out.shape)}"
 torch.testing.assert_close(out, theirs(x))
 print("MyEncoderLayer matches nn.TransformerEncoderLayer")
-utils.checks.check("test_encoder_layer", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 def _check_layer(d_model, num_heads, d_ff, seed):
     torch.manual_seed(seed)
@@ -507,6 +507,7 @@ def decoder_self_attention_mask(tgt_in, pad_id):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_decoder_mask", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_decoder_mask", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 tgt_in = torch.tensor([[1, 7, 8, 9], [1, 5, 0, 0]])   # <bos> the black cat | <bos> dogs <pad> <pad>
 mask = decoder_self_attention_mask(tgt_in, pad_id=0)
 assert mask.shape == (2, 1, 4, 4), f"expected (2, 1, 4, 4), got {tuple(mask.shape)}"
@@ -515,7 +516,6 @@ assert mask[0, 0].tolist() == [[True, False, False, False], [True, True, False, 
                                [True, True, True, False], [True, True, True, True]]
 assert mask[1, 0, 3].tolist() == [True, True, False, False], "padding must never be attended to"
 print(mask[1, 0].int())
-utils.checks.check("test_decoder_mask", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for B, Lt, pad_id in [(1, 1, 0), (3, 9, 0), (4, 6, 2), (2, 17, 5)]:
     tgt_in = torch.randint(0, 8, (B, Lt))
@@ -766,6 +766,7 @@ def greedy_translate(model, src, bos_id, eos_id, max_len):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_greedy_translate", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_greedy_translate", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 french, english = test_pairs[1]
 src_ids = torch.tensor(src_vocab.encode(french), device=device)
 ids = greedy_translate(model, src_ids, tgt_vocab.bos_id, tgt_vocab.eos_id, max_len=20)
@@ -774,7 +775,6 @@ assert ids[0] == tgt_vocab.bos_id and ids[-1] == tgt_vocab.eos_id, "start with <
 assert ids == model.greedy_decode(src_ids[None], tgt_vocab.bos_id, tgt_vocab.eos_id, 20)[0].tolist()
 print(french, "->", tgt_vocab.decode(ids))
 assert tgt_vocab.decode(ids) == english
-utils.checks.check("test_greedy_translate", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 class _NoShortcut(utils.Transformer):
     def greedy_decode(self, *args, **kwargs):

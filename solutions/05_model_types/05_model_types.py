@@ -137,13 +137,13 @@ def next_token_blocks(data, starts, block_size):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_next_token_blocks", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_next_token_blocks", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 data = torch.arange(100, 120)
 x, y = next_token_blocks(data, torch.tensor([0, 5]), 4)
 assert x.shape == (2, 4) and y.shape == (2, 4), f"expected two (2, 4) tensors, got {tuple(x.shape)}, {tuple(y.shape)}"
 assert x.tolist() == [[100, 101, 102, 103], [105, 106, 107, 108]], f"wrong inputs: {x.tolist()}"
 assert y.tolist() == [[101, 102, 103, 104], [106, 107, 108, 109]], f"wrong targets: {y.tolist()}"
 print("next_token_blocks gives inputs and targets shifted by one")
-utils.checks.check("test_next_token_blocks", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 g = torch.Generator().manual_seed(11)
 for n, block_size, batch in [(50, 1, 3), (300, 17, 20), (1000, 64, 8)]:
@@ -192,13 +192,13 @@ def self_attention_mask(valid, causal):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_self_attention_mask", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_self_attention_mask", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 valid = torch.tensor([[True, True, True]])
 causal, both_ways = self_attention_mask(valid, True), self_attention_mask(valid, False)
 assert causal.shape == (1, 1, 3, 3) and causal.dtype == torch.bool, f"got {tuple(causal.shape)}, {causal.dtype}"
 assert causal[0, 0].tolist() == [[True, False, False], [True, True, False], [True, True, True]], causal[0, 0]
 assert both_ways[0, 0].all(), "without padding, a bidirectional mask lets everyone see everyone"
 print("causal:\n", causal[0, 0].int())
-utils.checks.check("test_self_attention_mask", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 g = torch.Generator().manual_seed(5)
 for B, L in [(1, 1), (4, 7), (3, 16)]:
@@ -347,6 +347,7 @@ def attend_with_cache(q, k, v, k_cache, v_cache):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_attend_with_cache", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_attend_with_cache", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 # Feed a sequence one token at a time: every step must equal that row of full causal attention.
 B, H, L, d = 2, 3, 5, 4
 q, k, v = torch.randn(B, H, L, d), torch.randn(B, H, L, d), torch.randn(B, H, L, d)
@@ -360,7 +361,6 @@ for t in range(L):
 torch.testing.assert_close(k_cache, k)
 torch.testing.assert_close(v_cache, v)
 print("attend_with_cache equals full causal attention at every step")
-utils.checks.check("test_attend_with_cache", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for B, H, L, d, start in [(1, 1, 3, 1, 0), (3, 4, 9, 8, 4), (2, 2, 20, 16, 19)]:
     q, k, v = torch.randn(B, H, L, d), 3 * torch.randn(B, H, L, d), torch.randn(B, H, L, d)
@@ -447,6 +447,7 @@ def sampling_probs(logits, temperature=1.0, top_k=None):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_sampling_probs", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_sampling_probs", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 logits = torch.tensor([[2.0, 1.0, 0.0, -1.0]])
 plain = sampling_probs(logits, 1.0, None)
 torch.testing.assert_close(plain, torch.softmax(logits, dim=-1))
@@ -455,7 +456,6 @@ assert sharp.shape == (1, 4), f"expected shape (1, 4), got {tuple(sharp.shape)}"
 assert sharp[0, 2:].sum() == 0, "top_k=2 must give the other tokens probability 0"
 torch.testing.assert_close(sharp[0, 0] / sharp[0, 1], torch.tensor(math.exp(2.0)))  # (2 - 1) / 0.5
 print("probabilities at temperature 0.5, top-2:", sharp[0].numpy().round(3))
-utils.checks.check("test_sampling_probs", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 g = torch.Generator().manual_seed(3)
 for B, vocab in [(1, 5), (4, 50), (3, 1000)]:
@@ -566,6 +566,7 @@ def mlm_mask(tokens, mask_id, vocab_size, mask_prob=0.15, generator=None):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_mlm_mask", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_mlm_mask", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 tokens = torch.randint(5, 100, (200, 100))
 original = tokens.clone()
 inputs, labels = mlm_mask(tokens, mask_id=1, vocab_size=100, generator=torch.Generator().manual_seed(0))
@@ -580,7 +581,6 @@ assert abs(share - 0.15) < 0.01, f"about 15% of positions should be chosen, got 
 masked = (inputs[chosen] == 1).float().mean().item()
 assert abs(masked - 0.8) < 0.03, f"about 80% of chosen positions should become <mask>, got {masked:.3f}"
 print(f"chosen: {share:.0%}, of which <mask>: {masked:.0%}")
-utils.checks.check("test_mlm_mask", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 vocab, mask_id = 500, 3
 tokens = torch.randint(0, vocab, (300, 400), generator=torch.Generator().manual_seed(8))

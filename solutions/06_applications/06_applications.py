@@ -228,6 +228,7 @@ def postprocess_logits(logits, id2label, top_k=1):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_postprocess_logits", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_postprocess_logits", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 # One row whose softmax we know: logits (0, ln 3) -> probabilities (1/4, 3/4).
 logits = torch.tensor([[0.0, np.log(3.0)]])
 best = postprocess_logits(logits, {0: "NEGATIVE", 1: "POSITIVE"})
@@ -237,7 +238,6 @@ every = postprocess_logits(logits, ["NEGATIVE", "POSITIVE"], top_k=None)
 assert [r["label"] for r in every[0]] == ["POSITIVE", "NEGATIVE"], every
 assert isinstance(every[0][0]["score"], float), "scores must be Python floats"
 print(rounded(best), rounded(every))
-utils.checks.check("test_postprocess_logits", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 gen = torch.Generator().manual_seed(6)
 for B, C, top_k in [(1, 2, 1), (5, 3, 1), (4, 6, None), (7, 5, 2), (3, 4, 4), (2, 3, 10)]:
@@ -350,12 +350,12 @@ def pad_batch(sequences, pad_id=0):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_pad_batch", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_pad_batch", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 ids, mask = pad_batch([[101, 7592, 102], [101, 102]])
 assert ids.dtype == torch.long and mask.dtype == torch.long, "both tensors must be torch.long"
 assert ids.tolist() == [[101, 7592, 102], [101, 102, 0]], ids
 assert mask.tolist() == [[1, 1, 1], [1, 1, 0]], mask
 print(ids, mask, sep="\n")
-utils.checks.check("test_pad_batch", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 import random as _random
 _rng = _random.Random(11)
@@ -417,10 +417,10 @@ def length_sorted_batches(lengths, batch_size):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_length_sorted_batches", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_length_sorted_batches", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 batches = length_sorted_batches([3, 9, 1, 7], batch_size=2)
 assert batches == [[1, 3], [0, 2]], f"expected [[1, 3], [0, 2]], got {batches}"
 print(batches)
-utils.checks.check("test_length_sorted_batches", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 import random as _random
 _rng = _random.Random(5)
@@ -707,6 +707,7 @@ def summarize(sentences, embeddings, num_sentences):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_centrality_summary", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_centrality_summary", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 # Two sentences point the same way, the third is orthogonal to both.
 toy = torch.tensor([[1.0, 0.0], [2.0, 0.1], [0.0, 1.0]])
 scores = centrality_scores(toy)
@@ -714,7 +715,6 @@ assert scores.shape == (3,), f"expected one score per sentence, shape (3,), got 
 assert scores[2] < scores[0] and scores[2] < scores[1], scores
 assert summarize(["A.", "B.", "C."], toy, 2) == "A. B.", summarize(["A.", "B.", "C."], toy, 2)
 print("centrality:", [round(s, 2) for s in scores.tolist()])
-utils.checks.check("test_centrality_summary", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 gen = torch.Generator().manual_seed(8)
 for n, d in [(1, 4), (2, 3), (5, 8), (12, 16)]:
@@ -837,6 +837,7 @@ utils.register_task("zero-shot-classification", ZeroShotClassificationPipeline,
                     default_model="sentence-transformers/all-MiniLM-L6-v2", overwrite=True)
 
 # %% nbgrader={"grade": true, "grade_id": "test_zero_shot_pipeline", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_zero_shot_pipeline", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 zero_shot = utils.pipeline("zero-shot-classification")
 out = zero_shot("The striker scored twice in the final minutes of the match.",
                 candidate_labels=["cooking", "football", "finance"])
@@ -845,7 +846,6 @@ assert out["labels"][0] == "football", out
 assert sorted(out["labels"]) == ["cooking", "finance", "football"] and abs(sum(out["scores"]) - 1) < 1e-5, out
 assert out["scores"] == sorted(out["scores"], reverse=True), "scores must be sorted, highest first"
 print(rounded(out))
-utils.checks.check("test_zero_shot_pipeline", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 import random as _random
 _rng = _random.Random(21)

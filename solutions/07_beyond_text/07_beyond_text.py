@@ -124,13 +124,13 @@ def patchify(images, patch_size):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_patchify", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_patchify", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 image = torch.arange(16.0).reshape(1, 1, 4, 4)
 patches = patchify(image, 2)
 assert patches.shape == (1, 4, 4), f"expected (1, 4, 4): 4 patches of 4 pixels, got {tuple(patches.shape)}"
 expected = torch.tensor([[[0, 1, 4, 5], [2, 3, 6, 7], [8, 9, 12, 13], [10, 11, 14, 15.0]]])
 torch.testing.assert_close(patches, expected)
 print("patchify cuts a 4x4 image into four 2x2 patches, in reading order")
-utils.checks.check("test_patchify", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for shape, p in [((2, 1, 8, 8), 2), ((3, 3, 12, 8), 4), ((1, 2, 6, 9), 3), ((4, 3, 5, 5), 1), ((2, 3, 4, 4), 4)]:
     images = torch.randn(shape)
@@ -197,6 +197,7 @@ def add_cls_and_positions(tokens, cls_token, positions):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_add_cls_and_positions", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_add_cls_and_positions", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 tokens = torch.zeros(1, 3, 2)  # one image of 3 patches, d = 2
 cls_token = torch.tensor([5.0, 5.0])
 positions = torch.tensor([[0.0, 0.1], [1.0, 1.1], [2.0, 2.1], [3.0, 3.1]])
@@ -204,7 +205,6 @@ out = add_cls_and_positions(tokens, cls_token, positions)
 assert out.shape == (1, 4, 2), f"expected (1, 4, 2): [CLS] + 3 patches, got {tuple(out.shape)}"
 torch.testing.assert_close(out[0], torch.tensor([[5.0, 5.1], [1.0, 1.1], [2.0, 2.1], [3.0, 3.1]]))
 print("[CLS] comes first, and every slot gets its position")
-utils.checks.check("test_add_cls_and_positions", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for B, N, d in [(4, 16, 8), (2, 1, 3), (7, 5, 6)]:
     tokens = torch.randn(B, N, d)
@@ -374,6 +374,7 @@ def clip_loss(image_emb, text_emb, temperature=0.07):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_clip_loss", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_clip_loss", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 import math
 
 eye = torch.eye(4, dtype=torch.float64)  # four perfect, orthogonal pairs
@@ -383,7 +384,6 @@ assert loss.dim() == 0, f"the loss must be a scalar, got shape {tuple(loss.shape
 assert abs(loss.item() - math.log(1 + 3 * math.exp(-1 / 0.07))) < 1e-9, loss.item()
 assert clip_loss(eye, eye.flip(0), 0.07) > 10, "mismatched pairs must cost a lot"
 print("clip_loss is near 0 for perfect pairs and large for swapped ones")
-utils.checks.check("test_clip_loss", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for B, d, temperature in [(5, 8, 0.07), (9, 3, 1.0), (1, 4, 0.5), (16, 32, 0.2)]:
     image_emb = 4 * torch.randn(B, d, dtype=torch.float64)
@@ -413,13 +413,13 @@ def zero_shot_predict(image_emb, prompt_emb):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_zero_shot_predict", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_zero_shot_predict", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 image_emb = torch.tensor([[1.0, 0.1], [0.1, 1.0], [-1.0, 0.0]])
 prompt_emb = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-0.6, -0.8]])  # three unit-length prompts
 predicted = zero_shot_predict(image_emb, prompt_emb)
 assert predicted.shape == (3,), f"expected one class per image, shape (3,), got {tuple(predicted.shape)}"
 assert predicted.tolist() == [0, 1, 2], predicted.tolist()
 print("each image picks its closest prompt")
-utils.checks.check("test_zero_shot_predict", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for B, K, d in [(50, 10, 8), (7, 3, 2), (1, 5, 16)]:
     image_emb = torch.randn(B, d)
@@ -557,11 +557,11 @@ def frame_signal(samples, frame_length, hop_length):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_frame_signal", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_frame_signal", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 frames = frame_signal(torch.arange(10.0), 4, 2)
 assert frames.shape == (4, 4), f"10 samples, frames of 4 every 2 -> (4, 4); got {tuple(frames.shape)}"
 torch.testing.assert_close(frames, torch.tensor([[0, 1, 2, 3], [2, 3, 4, 5], [4, 5, 6, 7], [6, 7, 8, 9.0]]))
 print("frames overlap by frame_length - hop_length samples")
-utils.checks.check("test_frame_signal", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for shape, frame, hop in [((11,), 4, 2), ((3, 50), 8, 3), ((2, 2, 9), 9, 1), ((20,), 5, 5), ((4, 17), 3, 10)]:
     signal = torch.randn(shape)

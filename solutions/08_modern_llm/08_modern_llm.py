@@ -137,11 +137,11 @@ def train_merges(text, num_merges):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_train_merges", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_train_merges", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 merges = train_merges("aaabdaaabac", 3)
 print("merges of 'aaabdaaabac':", merges)
 assert merges == [(97, 97), (97, 98), (256, 257)], \
     "expected (a, a) -> 256; then (256, a) and (a, b) tie at 2 and the smaller, (97, 98), becomes 257; then (256, 257)"
-utils.checks.check("test_train_merges", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 import random as _random
 _rng = _random.Random(8)
@@ -184,11 +184,11 @@ def bpe_decode(ids, merges):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_bpe_encode", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_bpe_encode", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 merges = [(97, 98), (256, 99)]  # a b -> 256, then 256 c -> 257
 print("'abcab' ->", bpe_encode("abcab", merges))
 assert bpe_encode("abcab", merges) == [257, 256]
 assert bpe_decode(bpe_encode("abcab", merges), merges) == "abcab"
-utils.checks.check("test_bpe_encode", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 _shipped = load_modern_gpt()[1]
 for _s in [data.val_text[:3000], "héllo wörld 🙂 漢字 \t\n  x", "The return value is None.  Also: a_b == 0x1F!"]:
@@ -262,11 +262,11 @@ def rms_norm(x, weight, eps=1e-6):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_rms_norm", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_rms_norm", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 x = torch.tensor([[3.0, -3.0, 3.0, -3.0]])
 out = rms_norm(x, torch.ones(4))
 print("rms_norm([3, -3, 3, -3]) =", [round(v, 4) for v in out[0].tolist()])
 torch.testing.assert_close(out, torch.tensor([[1.0, -1.0, 1.0, -1.0]]), atol=1e-4, rtol=0)
-utils.checks.check("test_rms_norm", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for _shape, _eps in [((2, 5, 16), 1e-6), ((7, 3), 1e-5), ((1, 1, 1, 8), 1e-2)]:
     _x = torch.randn(_shape) * 3 + 2
@@ -293,12 +293,12 @@ def swiglu(x, w1, w3, w2):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_swiglu", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_swiglu", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 x = torch.tensor([[1.0, 2.0]])
 w = torch.eye(2)
 out = swiglu(x, w, w, w)
 print("swiglu with identity weights:", [round(v, 4) for v in out[0].tolist()])
 torch.testing.assert_close(out, F.silu(x) * x)
-utils.checks.check("test_swiglu", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for _d, _f in [(8, 12), (16, 40), (3, 5)]:
     _m = utils.SwiGLU(_d, _f)
@@ -336,11 +336,11 @@ def apply_rope(x, positions, base=10000.0):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_apply_rope", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_apply_rope", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 x = torch.tensor([1.0, 0.0]).reshape(1, 1, 1, 2)
 quarter = apply_rope(x, torch.tensor([1]), base=1.0)  # head_dim 2: theta = 1, so position 1 turns by 1 radian
 print("(1, 0) rotated by 1 radian:", [round(v, 4) for v in quarter.flatten().tolist()])
 torch.testing.assert_close(quarter.flatten(), torch.tensor([math.cos(1.0), math.sin(1.0)]))
-utils.checks.check("test_apply_rope", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for _shape in [(2, 3, 5, 8), (1, 4, 7, 16), (3, 1, 2, 4)]:
     _x = torch.randn(_shape)
@@ -390,13 +390,13 @@ def gqa_attention(q, k, v):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_gqa_attention", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_gqa_attention", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 torch.manual_seed(0)
 q, k, v = torch.randn(1, 2, 3, 4), torch.randn(1, 1, 3, 4), torch.randn(1, 1, 3, 4)
 out = gqa_attention(q, k, v)
 print("output shape:", tuple(out.shape))
 assert out.shape == (1, 2, 3, 4)
 torch.testing.assert_close(out[:, :, 0], v[:, :, 0].expand(1, 2, 4))  # the first token sees only itself
-utils.checks.check("test_gqa_attention", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for _H, _Hkv in [(4, 2), (8, 2), (6, 3), (4, 4)]:
     _q, _k, _v = torch.randn(2, _H, 6, 8), torch.randn(2, _Hkv, 6, 8), torch.randn(2, _Hkv, 6, 8)
@@ -438,11 +438,11 @@ def top_p_filter(logits, top_p):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_top_p_filter", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_top_p_filter", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 logits = torch.log(torch.tensor([[0.6, 0.3, 0.07, 0.03]]))
 kept = torch.isfinite(top_p_filter(logits, 0.8))[0].tolist()
 print("top_p = 0.8 keeps", kept)
 assert kept == [True, True, False, False], "0.6 is not enough, 0.6 + 0.3 is"
-utils.checks.check("test_top_p_filter", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for _p in (0.05, 0.3, 0.9, 0.99, 1.0):
     _logits = torch.randn(5, 50) * 3
@@ -488,10 +488,10 @@ def lr_multiplier(step, warmup_steps, total_steps, min_ratio=0.1):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_lr_multiplier", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_lr_multiplier", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 values = [round(lr_multiplier(s, 10, 110), 3) for s in (9, 10, 60, 110)]
 print("multiplier at steps 9, 10, 60, 110:", values)
 assert values == [1.0, 1.0, 0.55, 0.1]
-utils.checks.check("test_lr_multiplier", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for _w, _t, _m in [(10, 110, 0.1), (1, 50, 0.0), (7, 30, 0.2), (20, 20, 0.1)]:
     for _s in range(_t + 3):
@@ -531,13 +531,13 @@ def train_lm(model, next_batch, steps, lr=3e-3, warmup_steps=10, grad_clip=1.0):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_train_lm", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+utils.checks.check("test_train_lm", globals())  # first the checks grading runs (public inputs): they name typical mistakes
 torch.manual_seed(0)
 toy = ModernGPT(8, 16, 32, 4, 1, 48)
 pattern = torch.tensor([1, 2, 3, 4, 5, 6, 7] * 30)
 losses = train_lm(toy, lm_batches(pattern, 16, 8, seed=0), steps=60, lr=1e-2, warmup_steps=5)
 print(f"loss on a repeating pattern: {losses[0]:.2f} -> {losses[-1]:.2f} (threshold < 0.5)")
 assert len(losses) == 60 and losses[-1] < 0.5
-utils.checks.check("test_train_lm", globals())  # the same checks as grading, on public inputs
 ### BEGIN HIDDEN TESTS
 for _clip, _w in [(0.05, 3), (1.0, 1)]:
     torch.manual_seed(1)

@@ -22,6 +22,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from ..runtime import preserved_random_state
 from .rules import forbidden_uses
 
 PUBLIC_SEED = 0
@@ -207,7 +208,8 @@ def check(test: str, namespace: dict, seed: int = PUBLIC_SEED) -> int:
         if problems:
             raise CheckFailed(f"{name}: {problems[0]}")
     cases = exercise.cases(generator(seed))
-    passed = judge_results(exercise, cases, run_cases(exercise, answers, cases))
+    with preserved_random_state():  # the lesson's own random numbers are the same with or without the check
+        passed = judge_results(exercise, cases, run_cases(exercise, answers, cases))
     print(f"{' and '.join(exercise.names)}: all {passed} checks passed (the same checks as grading, on public inputs)")
     return passed
 
