@@ -483,8 +483,9 @@ for kind in KINDS:
 # %% [markdown]
 # ## 4. Exploding gradients: clip them
 #
-# When gradients explode, one unlucky batch produces a gradient hundreds of times larger than usual,
-# and a single optimiser step throws the weights far from anything that worked. The standard fix
+# When gradients explode, a few batches produce gradients many times larger than usual (below: a
+# norm of 25 where the network settles at about 2), and a single optimiser step throws the weights far
+# from anything that worked. The standard fix
 # (Pascanu et al., 2013) is **gradient clipping**: compute the norm of *all* gradients taken together
 # as one long vector, $\|g\| = \sqrt{\sum_p \sum_i g_{p,i}^2}$, and if it is larger than `max_norm`,
 # scale every gradient by `max_norm / ‖g‖`. The direction of the step is kept; only its length is
@@ -537,7 +538,7 @@ for shapes, max_norm, scale in [([(4, 3), (3,)], 0.5, 10.0), ([(6,)], 5.0, 0.1),
 # %% [markdown]
 # Now watch it work. A plain RNN whose recurrent weights start with gain 2 (the exploding case
 # above) learns the memory task at distance 20 with plain SGD, twice from the same start: once
-# without clipping and once with `torch.nn.utils.clip_grad_norm_` (the tested twin of your function)
+# without clipping and once with `torch.nn.utils.clip_grad_norm_` (PyTorch's version of your function)
 # at `max_norm = 1`. Left: the gradient's norm at every step, before clipping; right: the loss.
 
 # %%
@@ -581,9 +582,11 @@ for name, (norms, losses, accuracy) in clipping_runs.items():
 
 
 # %% [markdown]
-# Both runs see the same batches from the same start. Without clipping, the first large gradients
-# throw the weights somewhere the network never recovers from, and it ends up guessing; with
-# clipping, each of those steps is cut to length 1, and the same network learns the task. Clipping
+# Both runs see the same batches from the same start. Without clipping, the large gradients of the first
+# steps (norm up to 25, times a learning rate of 0.5) throw the weights into a region where the
+# gradients are small and say little: on the left, the unclipped run's gradients are soon *smaller*
+# than the clipped run's, and its loss stays flat: it ends up guessing. With clipping, each of those
+# gradients is cut to norm 1 (a step of length at most 0.5), and the same network learns the task. Clipping
 # treats the symptom (a step that is too long), not the cause (a long chain of multiplications), but
 # it is cheap, and every modern training loop, including the one in `utils.train`, keeps it on.
 #

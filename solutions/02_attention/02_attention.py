@@ -27,7 +27,9 @@
 # 3. implement dot-product scores, a numerically stable softmax and scaled dot-product attention with a
 #    mask, checked against `utils` and PyTorch;
 # 4. measure why the scores are divided by $\sqrt{d_k}$;
-# 5. look inside the real model: which heads link "it" to "cat", and what "bank" looks at.
+# 5. look inside the real model: which heads link "it" to "cat", and what "bank" looks at;
+# 6. see where attention came from (2014): a translator that squeezes the sentence into one vector
+#    against one with additive attention, which you implement, with accuracy against sentence length.
 #
 # Graded exercises are marked **[n points]**. Write your code where it says `YOUR CODE HERE`,
 # then run the test cell below it. Hidden tests check more cases when your work is graded.
@@ -770,7 +772,9 @@ interactive_figure(
 # ### Exercise 5 — additive attention [2 points]
 # Implement `additive_attention(state, memory, W, U, v, mask=None)`: `state (B, Hs)` the decoder's
 # states, `memory (B, S, Hm)` the encoder's states, `W (A, Hs)`, `U (A, Hm)`, `v (A,)`, and `mask (B, S)`
-# boolean, True on real words (`None`: every position is a word). Return `(context, weights)` with
+# boolean, True on real words (`None`: every position is a word). `B` is the batch size, `S` the length
+# of the source sentence, `Hs` and `Hm` the sizes of the decoder's and the encoder's states, and `A` the
+# size of the small scoring network's hidden layer. Return `(context, weights)` with
 # `context (B, Hm)` and `weights (B, S)`. Broadcasting does the work: `(state @ W.T)[:, None, :]` has
 # shape `(B, 1, A)` and `memory @ U.T` has shape `(B, S, A)`.
 
@@ -794,7 +798,7 @@ state, memory = torch.randn(2, 6), torch.randn(2, 4, 5)
 W, U, v = torch.randn(3, 6), torch.randn(3, 5), torch.randn(3)
 mask = torch.tensor([[True, True, True, True], [True, True, False, False]])  # sentence 2 has 2 words
 context, weights = additive_attention(state, memory, W, U, v, mask=mask)
-assert context.shape == (2, 5) and weights.shape == (2, 4), f"got {tuple(context.shape)} and {tuple(weights.shape)}"
+assert context.shape == (2, 5) and weights.shape == (2, 4), f"context should be (2, 5) and weights (2, 4), got {tuple(context.shape)} and {tuple(weights.shape)}"
 assert (weights[1, 2:] == 0).all(), "the padded positions of sentence 2 must get weight 0"
 ref_context, ref_weights = utils.additive_attention(state, memory, W, U, v, mask=mask)
 torch.testing.assert_close(weights, ref_weights)
@@ -840,7 +844,7 @@ ax.legend(title="what the decoder reads", loc="center right", fontsize=8)
 plt.tight_layout()
 plt.show()
 for name, by_length in exact.items():
-    print(f"{name:>10}: " + "   ".join(f"{k} clauses {by_length[k]:.2f}" for k in clauses))
+    print(f"{name:>10}: " + "   ".join(f"{k} clause{'s' if k > 1 else ''} {by_length[k]:.2f}" for k in clauses))
 print(f"attention, worst of 1-3 clauses: {min(exact['attention'][k] for k in (1, 2, 3)):.2f} (expected >= 0.95); "
       f"single vector at 3 clauses: {exact['bottleneck'][3]:.2f} (expected <= 0.10)")
 

@@ -186,6 +186,7 @@ def _clip_cases(g):
                       "note": "a generator of parameters, as model.parameters() gives"})
     case = dict(cases[0])
     case["frozen"] = 1  # one parameter without a gradient (p.grad is None), e.g. a frozen embedding
+    case["note"] = "one parameter has no gradient (p.grad is None, as for a frozen layer): skip it"
     cases.append(case)
     return cases
 
