@@ -75,9 +75,14 @@ def digest(cells):
     return hashlib.sha1(json.dumps(cells, sort_keys=True).encode()).hexdigest()
 
 
+def sync_record(path):
+    """Where this checkout remembers the inputs of a pair's last sync: in its git folder, or None without git."""
+    return git_path(path, f"run-lesson/{Path(path).stem}.inputs")
+
+
 def record_sync(path, nb):
     """Remember the inputs both files of the pair hold now, to tell later which of them was edited."""
-    record = git_path(path, f"run-lesson/{Path(path).stem}.inputs")
+    record = sync_record(path)
     if record is not None:
         record.parent.mkdir(parents=True, exist_ok=True)
         record.write_text(digest(inputs(nb)))
@@ -88,7 +93,7 @@ def agreed_states(path):
     folder) and at git's HEAD. Empty without git. A file holding either is unedited: after a sync, and
     after `git checkout` of that file."""
     states = set()
-    record = git_path(path, f"run-lesson/{Path(path).stem}.inputs")
+    record = sync_record(path)
     if record is not None and record.is_file():
         states.add(record.read_text().strip())
     try:
