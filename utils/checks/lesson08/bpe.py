@@ -1,7 +1,7 @@
 """Checks of lesson 08's tokenizer exercises: byte-level BPE training, encoding and decoding."""
 from collections import Counter
 
-from ...bpe import ByteBPE, chunks, merge_pair
+from ...bpe import ByteBPE, chunks, merge_pair, pair_counts
 from ..compare import expect_equal
 from ..core import Exercise, randint, register
 
@@ -20,10 +20,7 @@ def _train(text, num_merges, tie="smallest", chunked=True):
     words = Counter(tuple(c.encode("utf-8")) for c in pieces)
     merges = []
     for k in range(num_merges):
-        counts = Counter()
-        for word, n in words.items():
-            for pair in zip(word, word[1:]):
-                counts[pair] += n
+        counts = pair_counts(words)
         if not counts:
             break
         if tie == "smallest":
